@@ -1,0 +1,1 @@
+"""How people and systems drive projects: the CLI, the HTTP API, the dashboard."""

@@ -1,0 +1,22 @@
+"""Printing for the CLI: rich for people, plain JSON for scripts, errors to stderr."""
+
+import json
+import sys
+from typing import Any, NoReturn
+
+from pydantic import BaseModel
+from rich.console import Console
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+def print_json(value: Any) -> None:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
