@@ -205,6 +205,15 @@ def load_playbook(path: str | Path) -> Playbook:
         raise PlaybookError(
             [Problem(file=str(path), message=f"cannot read: {error.strerror}")]
         ) from None
+    except UnicodeDecodeError as error:
+        raise PlaybookError(
+            [
+                Problem(
+                    file=str(path),
+                    message=f"cannot read: not UTF-8 text (byte {error.start}); save it as UTF-8",
+                )
+            ]
+        ) from None
     return parse_playbook(text, source=str(path))
 
 

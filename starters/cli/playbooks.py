@@ -27,7 +27,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML fil
         except PlaybookError as error:
             failed += 1
             for problem in error.problems:
-                errors.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+                errors.print(f"[red]✗[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
             continue
         console.print(
             f"[green]✓[/] {escape(str(path))}: {playbook.id} ({len(playbook.steps)} steps)"
