@@ -7,10 +7,11 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from baton.playbook import PlaybookError
 from baton.state import Refused
-from starters.cli import playbooks
+from starters.cli import dev, playbooks, projects
 from starters.cli.output import fail
 
 app = typer.Typer(
@@ -22,13 +23,31 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-app.add_typer(playbooks.app, name="playbook")
+app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
+projects.register(app)
+dev.register(app)
+
+
+def _quiet_temporal_core() -> None:
+    """The SDK core logs warnings (server capabilities and the like) that mean nothing
+    to a marketing team; keep errors only."""
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    quiet = LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+    Runtime.set_default(
+        Runtime(telemetry=TelemetryConfig(logging=quiet)), error_if_already_set=False
+    )
 
 
 def main() -> None:
+    _quiet_temporal_core()
     try:
         app()
-    except (PlaybookError, Refused, ValueError, OSError) as error:
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(str(p) for p in problem["loc"])
+        fail(f"{field}: {problem['msg'].removeprefix('Value error, ')}")
+    except (PlaybookError, Refused, ValueError, LookupError, OSError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         sys.exit(130)

@@ -1,0 +1,93 @@
+"""Where a transition's log entries go: recorded once each, keyed by workflow id and
+transition number, so a retried activity adds nothing twice.
+
+`JsonlRecorder` keeps them in a file under the Baton home until PostgreSQL arrives;
+`MemoryRecorder` keeps them in memory for simulations and tests."""
+
+import json
+import threading
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from baton.state import LogEntry
+
+
+class EffectsBatch(BaseModel):
+    """The effects of ONE transition: everything to record and deliver, in one call."""
+
+    workflow_id: str
+    transition: int
+    project_name: str
+    project_manager: str
+    timezone: str
+    entries: list[LogEntry]
+
+    @property
+    def key(self) -> str:
+        return f"{self.workflow_id}/{self.transition}"
+
+
+class Recorder(Protocol):
+    def record(self, batch: EffectsBatch) -> bool:
+        """Store the batch; False if it was already stored (a retry)."""
+        ...
+
+
+class MemoryRecorder:
+    def __init__(self) -> None:
+        self.batches: dict[str, EffectsBatch] = {}
+        self._lock = threading.Lock()
+
+    def record(self, batch: EffectsBatch) -> bool:
+        with self._lock:
+            if batch.key in self.batches:
+                return False
+            self.batches[batch.key] = batch
+            return True
+
+    def entries(self, workflow_id: str | None = None) -> list[LogEntry]:
+        return [
+            entry
+            for batch in self.batches.values()
+            if workflow_id in (None, batch.workflow_id)
+            for entry in batch.entries
+        ]
+
+
+class JsonlRecorder:
+    """One JSON line per batch in `<home>/events.jsonl`; the mailbox is the set of
+    entries with a recipient."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._keys: set[str] | None = None
+
+    def _known(self) -> set[str]:
+        if self._keys is None:
+            self._keys = set()
+            if self.path.exists():
+                for line in self.path.read_text(encoding="utf-8").splitlines():
+                    if line.strip():
+                        self._keys.add(json.loads(line)["key"])
+        return self._keys
+
+    def record(self, batch: EffectsBatch) -> bool:
+        with self._lock:
+            known = self._known()
+            if batch.key in known:
+                return False
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            line = json.dumps({"key": batch.key, **batch.model_dump(mode="json")})
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(line + "\n")
+            known.add(batch.key)
+            return True
+
+    def batches(self) -> list[EffectsBatch]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return [EffectsBatch.model_validate_json(line) for line in lines if line.strip()]

@@ -1,0 +1,87 @@
+"""How Baton words its state for people: outcomes of actions, what a project waits for,
+why it will wake next. Pure text from the core's models, shared by every way in."""
+
+from datetime import datetime
+
+from baton.schedule import zone
+from baton.state import LogEntry, ProjectStatus
+
+
+def when(instant: datetime | None, timezone: str = "UTC") -> str:
+    if instant is None:
+        return "no fixed date"
+    local = instant.astimezone(zone(timezone))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def describe_entry(entry: LogEntry) -> str:
+    """One log line: "reminder 'draft' -> alice (24h before)"."""
+    text = entry.type.replace("_", " ")
+    if entry.step_id:
+        text += f" '{entry.step_id}'"
+    if entry.recipient:
+        text += f" -> {entry.recipient}"
+    if entry.actor:
+        text += f" by {entry.actor}"
+    if entry.detail:
+        text += f" ({entry.detail})"
+    return text
+
+
+def outcome(status: ProjectStatus, entries: list[LogEntry]) -> str:
+    """What an action did, for the person who took it."""
+    done = [describe_entry(e) for e in entries if e.recipient is None]
+    told = sorted({e.recipient for e in entries if e.recipient})
+    lines = done or ["nothing changed"]
+    if told:
+        lines.append(f"told: {', '.join(told)}")
+    lines.append(waiting_on(status))
+    return "\n".join(lines)
+
+
+def waiting_on(status: ProjectStatus) -> str:
+    """The workflow's current details: which steps wait on whom, and until when."""
+    if status.state != "active":
+        return f"Project {status.state}."
+    active = [s for s in status.steps if s.state == "active"]
+    if not active:
+        return "Nothing is active."
+    parts = []
+    for step in active:
+        people = step.pending_approvers() if step.kind == "approval" else step.owners
+        late = " OVERDUE" if step.overdue else ""
+        parts.append(
+            f"'{step.name}' ({', '.join(people)}), due {when(step.due, status.timezone)}{late}"
+        )
+    return "Waiting on " + "; ".join(parts) + "."
+
+
+def wake_reason(status: ProjectStatus) -> str:
+    """The next timer's summary: "reminder 24h before 'Write final draft' (alice)"."""
+    wake = status.next_wake_at
+    if wake is None:
+        return "nothing scheduled"
+    reasons = []
+    for step in status.steps:
+        if step.state != "active":
+            continue
+        for alert in step.pending_alerts:
+            if alert.at == wake:
+                label = {
+                    "reminder": f"reminder {alert.detail}",
+                    "follow_up": alert.detail,
+                    "escalated": f"escalation, {alert.detail} of",
+                }[alert.kind]
+                reasons.append(f"{label} '{step.name}' ({alert.recipient})")
+        if step.due == wake and not step.overdue:
+            reasons.append(f"'{step.name}' falls due")
+    return "; ".join(reasons) or "wake-up"
+
+
+def batch_summary(entries: list[LogEntry]) -> str:
+    """An activity summary a person can read in the Temporal UI."""
+    if not entries:
+        return "nothing to record"
+    shown = ", ".join(describe_entry(e) for e in entries[:3])
+    more = f" and {len(entries) - 3} more" if len(entries) > 3 else ""
+    return f"record {shown}{more}"

@@ -1,0 +1,131 @@
+"""Driving projects through Temporal: start, act, read, list. Every way in (CLI, API,
+dashboard, simulate) goes through here, so all reach the same workflow messages."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.catalog import Catalog
+from baton.commands import Command, StartProject
+from baton.state import ProjectStatus, Refused, check_start
+from workflows.project import (
+    NEXT_DUE,
+    OVERDUE,
+    OWNERS,
+    PLAYBOOK,
+    STATE,
+    ActionResult,
+    MarketingProject,
+    RunOptions,
+)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class StillStarting(Refused):
+    """The project's first step (looking up its playbook and people) has not finished."""
+
+
+class ProjectRow(BaseModel):
+    workflow_id: str
+    name: str | None
+    playbook: str | None
+    state: str | None
+    owners: list[str]
+    next_due: datetime | None
+    overdue: bool | None
+    started_at: datetime | None
+
+
+def check_start_request(catalog: Catalog, request: StartProject, today) -> None:
+    """Refuse a start that would fail inside the workflow, before anything starts."""
+    found = catalog.playbook(request.playbook, request.playbook_version)
+    check_start(request, found.playbook, today)
+
+
+async def start_project(
+    client: Client, request: StartProject, task_queue: str, options: RunOptions | None = None
+) -> WorkflowHandle:
+    try:
+        return await client.start_workflow(
+            MarketingProject.run,
+            args=[request, None, options],
+            id=request.workflow_id,
+            task_queue=task_queue,
+            static_summary=f"{request.name} ({request.playbook})",
+            static_details=f"Project manager: {request.project_manager}",
+            memo={"name": request.name},
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise Refused(
+            f"a project with id '{request.workflow_id}' already exists; give this one another "
+            "name or --slug"
+        ) from None
+
+
+async def act(client: Client, workflow_id: str, command: Command) -> ActionResult:
+    """Send one action as a validated update; a refusal raises `Refused` with the reason."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.execute_update(command.action, command, result_type=ActionResult)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise Refused(reason) from None
+    except RPCError as error:
+        raise _translate(error, workflow_id) from None
+
+
+async def status(client: Client, workflow_id: str) -> ProjectStatus:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        result = await handle.query(MarketingProject.status)
+    except RPCError as error:
+        raise _translate(error, workflow_id) from None
+    if result is None:
+        raise StillStarting(f"project '{workflow_id}' is still starting; try again in a moment")
+    return result
+
+
+async def list_projects(client: Client, query: str = "") -> list[ProjectRow]:
+    base = "WorkflowType = 'MarketingProject'"
+    rows = []
+    async for execution in client.list_workflows(f"{base} AND ({query})" if query else base):
+        attributes = execution.typed_search_attributes
+        state = attributes.get(STATE)
+        if execution.status == WorkflowExecutionStatus.FAILED:
+            state = "failed"
+        elif execution.status == WorkflowExecutionStatus.TERMINATED:
+            state = "terminated"
+        rows.append(
+            ProjectRow(
+                workflow_id=execution.id,
+                name=(await execution.memo()).get("name"),
+                playbook=attributes.get(PLAYBOOK),
+                state=state,
+                owners=list(attributes.get(OWNERS) or []),
+                next_due=attributes.get(NEXT_DUE),
+                overdue=attributes.get(OVERDUE),
+                started_at=execution.start_time,
+            )
+        )
+    return rows
+
+
+def _translate(error: RPCError, workflow_id: str) -> Exception:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return NotFound(f"no project '{workflow_id}'; `baton projects` lists them")
+    return ConnectionError(f"Temporal refused the request: {error.message}")

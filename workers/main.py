@@ -1,0 +1,107 @@
+"""The worker process: connects to Temporal, registers the workflow and activities,
+runs until SIGINT/SIGTERM, then shuts down gracefully (in-flight work finishes)."""
+
+import asyncio
+import logging
+import signal
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.catalog import Catalog, FileCatalog
+from activities.project import ProjectActivities
+from activities.recorders import JsonlRecorder, Recorder
+from baton.config import Settings
+from workflows.project import SEARCH_ATTRIBUTES, MarketingProject
+
+_INDEXED_TYPES = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+}
+
+
+async def connect(settings: Settings) -> Client:
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+    except RuntimeError as error:
+        raise ConnectionError(
+            f"cannot reach Temporal at {settings.temporal_address} ({error}); start it with "
+            "`baton dev`, or set TEMPORAL_ADDRESS"
+        ) from None
+
+
+def search_attribute_flags() -> list[str]:
+    """`temporal server start-dev` flags registering Baton's search attributes."""
+    names = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "DATETIME": "Datetime"}
+    names["BOOL"] = "Bool"
+    flags = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}={names[key.indexed_value_type.name]}"]
+    return flags
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register Baton's search attributes where they are missing (a server started
+    without the flags, the time-skipping test server)."""
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(listed.custom_attributes)
+    except RPCError as error:  # the time-skipping server can add but not list them
+        if error.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {
+        key.name: _INDEXED_TYPES[key.indexed_value_type.name]
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in known
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+
+
+def build_worker(client: Client, task_queue: str, catalog: Catalog, recorder: Recorder) -> Worker:
+    activities = ProjectActivities(catalog, recorder)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[MarketingProject],
+        activities=activities.all,
+    )
+
+
+def default_catalog(settings: Settings) -> FileCatalog:
+    return FileCatalog(settings.playbooks_dir, settings.people_file)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set or SIGINT/SIGTERM arrives."""
+    client = await connect(settings)
+    try:
+        await ensure_search_attributes(client, settings.temporal_namespace)
+    except Exception as error:  # a namespace we may not administer: say so, go on
+        logging.warning("could not check Baton's search attributes: %s", error)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    recorder = JsonlRecorder(settings.home / "events.jsonl")
+    worker = build_worker(client, settings.task_queue, default_catalog(settings), recorder)
+    async with worker:
+        await stop.wait()

@@ -1,0 +1,311 @@
+"""MarketingProject: one project, run durably, thin over the pure core in `baton.state`.
+
+The workflow only waits, for a message or for the single next instant the core names
+(one timer, however many steps are active), feeds what arrives to the core, and carries
+out each transition's effects with one activity call. Handlers change state
+synchronously and queue the effects; the main loop delivers them in order.
+"""
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from activities.project import ProjectActivities
+    from activities.recorders import EffectsBatch
+    from baton import state as core
+    from baton import wording
+    from baton.commands import (
+        CancelProject,
+        ChooseOption,
+        Command,
+        CompleteStep,
+        ReassignStep,
+        Reschedule,
+        ReviewStep,
+        StartProject,
+    )
+
+WORKFLOW_TYPE = "MarketingProject"
+PLAYBOOK = SearchAttributeKey.for_keyword("BatonPlaybook")
+STATE = SearchAttributeKey.for_keyword("BatonState")
+OWNERS = SearchAttributeKey.for_keyword_list("BatonOwners")
+NEXT_DUE = SearchAttributeKey.for_datetime("BatonNextDue")
+OVERDUE = SearchAttributeKey.for_bool("BatonOverdue")
+SEARCH_ATTRIBUTES = (PLAYBOOK, STATE, OWNERS, NEXT_DUE, OVERDUE)
+
+_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+class RunOptions(BaseModel):
+    """How this run is carried out, not what the project is."""
+
+    clock_offset_seconds: float = 0  # a simulation runs the project on a shifted clock
+    history_limit: int = 0  # continue-as-new past this many events (0: when the SDK says)
+
+
+class ActionResult(BaseModel):
+    """What an accepted action did, for the person who took it."""
+
+    message: str
+    state: str
+    entries: list[core.LogEntry]
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class MarketingProject:
+    @workflow.init
+    def __init__(
+        self,
+        request: StartProject,
+        carried: core.Project | None = None,
+        options: RunOptions | None = None,
+    ) -> None:
+        self.request = request
+        self.options = options or RunOptions()
+        self.project: core.Project | None = carried
+        self.outbox: list[EffectsBatch] = []
+        self.early_signals: list[Command] = []
+        self.published: tuple | None = None
+
+    @workflow.run
+    async def run(
+        self,
+        request: StartProject,
+        carried: core.Project | None = None,
+        options: RunOptions | None = None,
+    ) -> core.ProjectStatus:
+        if self.project is None:
+            await self.start()
+        else:
+            self.publish()
+        while True:
+            await self.flush()
+            if self.current.state != "active":
+                break
+            if self.should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self.flush()
+                workflow.continue_as_new(args=[self.request, self.current, self.options])
+            await self.wait_for_message_or_clock()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.flush()
+        return self.current.status()
+
+    async def start(self) -> None:
+        resolved = await workflow.execute_activity_method(
+            ProjectActivities.resolve_project,
+            self.request,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_RETRY,
+            summary=f"look up playbook '{self.request.playbook}' and the people",
+        )
+        try:
+            transition = core.start_project(
+                self.request, resolved.playbook, resolved.people, self.now(), resolved.version
+            )
+        except core.Refused as refused:
+            raise ApplicationError(refused.reason, type="Refused", non_retryable=True) from None
+        self.commit(transition)
+        for command in self.early_signals:
+            self.act_on_signal(command)
+        self.early_signals.clear()
+
+    async def wait_for_message_or_clock(self) -> None:
+        wake = self.current.next_wake_at
+        if wake is not None and wake <= self.now():
+            self.commit(core.advance(self.current, self.now()))
+            return
+        seen = self.current.transition
+        try:
+            await workflow.wait_condition(
+                lambda: self.current.transition != seen,
+                timeout=None if wake is None else wake - self.now(),
+                timeout_summary=wording.wake_reason(self.current),
+            )
+        except TimeoutError:
+            self.commit(core.advance(self.current, self.now()))
+
+    def should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        limit = self.options.history_limit
+        return info.is_continue_as_new_suggested() or bool(
+            limit and info.get_current_history_length() > limit
+        )
+
+    # -- the clock, state and effects
+
+    def now(self) -> datetime:
+        """The project's clock, to the second (log instants read as people write them)."""
+        offset = timedelta(seconds=self.options.clock_offset_seconds)
+        return (workflow.now() + offset).replace(microsecond=0)
+
+    @property
+    def current(self) -> core.Project:
+        assert self.project is not None
+        return self.project
+
+    def commit(self, transition: core.Transition) -> None:
+        self.project = transition.project
+        if transition.entries:
+            self.outbox.append(
+                EffectsBatch(
+                    workflow_id=workflow.info().workflow_id,
+                    transition=transition.project.transition,
+                    project_name=transition.project.name,
+                    project_manager=transition.project.project_manager,
+                    timezone=transition.project.timezone,
+                    entries=transition.entries,
+                )
+            )
+        self.publish()
+
+    async def flush(self) -> None:
+        """Carry out queued effects in order, one activity call per transition."""
+        while self.outbox:
+            batch = self.outbox[0]
+            await workflow.execute_activity_method(
+                ProjectActivities.apply_effects,
+                batch,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_RETRY,
+                summary=wording.batch_summary(batch.entries),
+            )
+            self.outbox.pop(0)
+
+    def publish(self) -> None:
+        """Keep the search attributes and current details true for the Temporal UI."""
+        project = self.current
+        values = (
+            project.playbook,
+            project.state,
+            project.active_owners,
+            project.next_due,
+            project.overdue,
+        )
+        if values != self.published:
+            self.published = values
+            updates = [
+                PLAYBOOK.value_set(project.playbook),
+                STATE.value_set(project.state),
+                OWNERS.value_set(project.active_owners),
+                NEXT_DUE.value_set(project.next_due)
+                if project.next_due
+                else NEXT_DUE.value_unset(),
+                OVERDUE.value_set(project.overdue),
+            ]
+            workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(wording.waiting_on(project))
+
+    # -- messages
+
+    def validate(self, command: Command) -> None:
+        if self.project is None:
+            raise ApplicationError(
+                "the project is still starting; try again in a moment", type="Refused"
+            )
+        try:
+            core.check(self.project, command, self.now())
+        except core.Refused as refused:
+            raise ApplicationError(refused.reason, type="Refused") from None
+
+    def act(self, command: Command) -> ActionResult:
+        transition = core.apply(self.current, command, self.now())
+        self.commit(transition)
+        status = self.current.status()
+        return ActionResult(
+            message=wording.outcome(status, transition.entries),
+            state=status.state,
+            entries=transition.entries,
+        )
+
+    def act_on_signal(self, command: Command) -> None:
+        """A signal cannot answer back: a refused one is recorded in the project's log."""
+        if self.project is None:
+            self.early_signals.append(command)
+            return
+        try:
+            transition = core.apply(self.project, command, self.now())
+        except core.Refused as refused:
+            transition = core.refuse(self.project, command, refused.reason, self.now())
+        self.commit(transition)
+
+    @workflow.query
+    def status(self) -> core.ProjectStatus | None:
+        return self.project.status() if self.project else None
+
+    @workflow.update
+    def complete_step(self, command: CompleteStep) -> ActionResult:
+        return self.act(command)
+
+    @complete_step.validator
+    def _validate_complete_step(self, command: CompleteStep) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="complete_step")
+    def complete_step_signal(self, command: CompleteStep) -> None:
+        self.act_on_signal(command)
+
+    @workflow.update
+    def review_step(self, command: ReviewStep) -> ActionResult:
+        return self.act(command)
+
+    @review_step.validator
+    def _validate_review_step(self, command: ReviewStep) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="review_step")
+    def review_step_signal(self, command: ReviewStep) -> None:
+        self.act_on_signal(command)
+
+    @workflow.update
+    def choose_option(self, command: ChooseOption) -> ActionResult:
+        return self.act(command)
+
+    @choose_option.validator
+    def _validate_choose_option(self, command: ChooseOption) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="choose_option")
+    def choose_option_signal(self, command: ChooseOption) -> None:
+        self.act_on_signal(command)
+
+    @workflow.update
+    def reassign_step(self, command: ReassignStep) -> ActionResult:
+        return self.act(command)
+
+    @reassign_step.validator
+    def _validate_reassign_step(self, command: ReassignStep) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="reassign_step")
+    def reassign_step_signal(self, command: ReassignStep) -> None:
+        self.act_on_signal(command)
+
+    @workflow.update
+    def reschedule(self, command: Reschedule) -> ActionResult:
+        return self.act(command)
+
+    @reschedule.validator
+    def _validate_reschedule(self, command: Reschedule) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="reschedule")
+    def reschedule_signal(self, command: Reschedule) -> None:
+        self.act_on_signal(command)
+
+    @workflow.update
+    def cancel_project(self, command: CancelProject) -> ActionResult:
+        return self.act(command)
+
+    @cancel_project.validator
+    def _validate_cancel_project(self, command: CancelProject) -> None:
+        self.validate(command)
+
+    @workflow.signal(name="cancel_project")
+    def cancel_project_signal(self, command: CancelProject) -> None:
+        self.act_on_signal(command)
