@@ -356,9 +356,17 @@ def next_wake(project: Project) -> datetime | None:
     return min(instants, default=None)
 
 
+def closed_reason(project: ProjectStatus) -> str | None:
+    """Why a finished project refuses every action, or None while it is active."""
+    if project.state == "active":
+        return None
+    return f"project '{project.name}' is already {project.state}; it accepts no actions"
+
+
 def _check_open(project: Project) -> None:
-    if project.state != "active":
-        raise Refused(f"project '{project.name}' is already {project.state}; it accepts no actions")
+    reason = closed_reason(project)
+    if reason:
+        raise Refused(reason)
 
 
 def _check_step(project: Project, step_id: str, verb: str, kind: str | None = None) -> StepStatus:
@@ -522,10 +530,20 @@ def _apply_reassign(run: "_Run", command: ReassignStep) -> None:
     if step.state == "active":
         kind = "review_requested" if step.kind == "approval" else "assigned"
         run.log(kind, step=step, recipient=command.to, actor=command.actor)
-        step.pending_alerts = [
-            run.alert(a.nominal, a.kind, command.to, a.detail) if a.recipient == old else a
-            for a in step.pending_alerts
-        ]
+        moved: list[Alert] = []
+        for a in step.pending_alerts:
+            if a.recipient != old:
+                moved.append(a)
+                continue
+            if a.kind == "escalated" and old == run.project.project_manager:
+                # A PM handing over their own step stays the PM: the escalation is still
+                # theirs, and the follow-up it had absorbed goes to the new owner.
+                moved.append(a)
+                moved.append(run.alert(a.nominal, "follow_up", command.to, a.detail))
+            else:
+                moved.append(run.alert(a.nominal, a.kind, command.to, a.detail))
+        # Re-shifted to the new owner's hours, two may now meet: they go out once.
+        step.pending_alerts = _collapse(moved)
 
 
 def _apply_reschedule(run: "_Run", command: Reschedule) -> None:
@@ -653,6 +671,7 @@ class _Run:
                     step.state = "skipped"
                     step.skipped_reason = skip_reason
                     step.finished_at = self.now
+                    step.rework_comment = None  # nobody reworks a skipped step
                     self.log("skipped", step=step, detail=skip_reason)
                 else:
                     self.activate(step)
@@ -701,8 +720,11 @@ class _Run:
 
     def backup_for(self, person_id: str) -> str | None:
         person = self.project.people.get(person_id)
-        if person and person.backup and person.hours.is_away(self.now):
-            return person.backup
+        # Time off, not a weekend or an evening: quiet hours only delay their messages.
+        if person and person.backup:
+            today = self.now.astimezone(zone(person.timezone)).date()
+            if person.is_away_on(today):
+                return person.backup
         return None
 
     def due_of(self, definition: Step) -> datetime:
