@@ -1,0 +1,181 @@
+"""The README's path from a second terminal: `baton dev` brings up the Temporal dev
+server and a worker; `baton start`, `complete`, `status`, `projects` drive a blog post;
+`baton simulate` previews one. Real processes, real servers, no mocks."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+BATON = str(Path(sys.executable).parent / "baton")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory):
+    home = tmp_path_factory.mktemp("baton-home")
+    port, ui_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "BATON_HOME": str(home),
+        "BATON_TEMPORAL_PORT": str(port),
+        "BATON_TEMPORAL_UI_PORT": str(ui_port),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+        "TEMPORAL_UI_URL": f"http://localhost:{ui_port}",
+        "BATON_TASK_QUEUE": "baton-cli-test",
+        "COLUMNS": "200",
+    }
+    log = (home / "dev.out").open("w")
+    process = subprocess.Popen(
+        [BATON, "dev"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    deadline = time.monotonic() + 90
+    while "Worker running" not in (home / "dev.out").read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("baton dev did not come up:\n" + (home / "dev.out").read_text())
+        time.sleep(0.3)
+    yield env, home, ui_port
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    log.close()
+
+
+def baton(env, *args, check=True):
+    result = subprocess.run([BATON, *args], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert "Traceback" not in result.stdout + result.stderr
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+TEAM = [
+    "--assign", "strategist=sam", "--assign", "seo=sam", "--assign", "writer=alice",
+    "--assign", "designer=dana", "--assign", "social=sol", "--assign", "stakeholder=stu",
+]  # fmt: skip
+
+
+def test_dev_prints_the_web_ui_and_drives_a_blog_post(dev_stack):
+    env, home, ui_port = dev_stack
+    assert f"http://localhost:{ui_port}" in (home / "dev.out").read_text()
+    launch = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    started = baton(
+        env, "start", "blog-post", "--name", "CLI post", "--launch", launch, "--pm", "pat", *TEAM
+    )
+    assert "project-cli-post" in started.stdout
+    assert "Waiting on 'Generate idea' (sam)" in started.stdout
+
+    refused = baton(env, "complete", "cli-post", "idea", "--as", "alice", check=False)
+    assert refused.returncode == 1
+    assert (
+        "alice may not complete 'idea': only sam (owner) or pat (project manager)" in refused.stderr
+    )
+
+    done = baton(env, "complete", "cli-post", "idea", "--as", "sam", "--note", "AI for SMBs")
+    assert "completed 'idea' by sam" in done.stdout
+
+    status = json.loads(baton(env, "status", "cli-post", "--json").stdout)
+    states = {step["id"]: step["state"] for step in status["steps"]}
+    assert states["idea"] == "done" and states["keywords"] == "active"
+    assert status["temporal_url"].endswith("/namespaces/default/workflows/project-cli-post")
+
+    for _ in range(40):  # visibility is eventually consistent
+        rows = json.loads(baton(env, "projects", "--owner", "sam", "--json").stdout)
+        if rows and rows[0]["owners"] == ["sam"]:
+            break
+        time.sleep(0.25)
+    assert [(r["workflow_id"], r["playbook"], r["state"]) for r in rows] == [
+        ("project-cli-post", "blog-post", "active")
+    ]
+    duplicate = baton(
+        env,
+        "start",
+        "blog-post",
+        "--name",
+        "CLI post",
+        "--launch",
+        launch,
+        "--pm",
+        "pat",
+        *TEAM,
+        check=False,
+    )
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+
+
+def test_unknown_project_is_a_clear_error(dev_stack):
+    env, _, _ = dev_stack
+    result = baton(env, "status", "no-such-post", check=False)
+    assert result.returncode == 1
+    assert "no project 'project-no-such-post'" in result.stderr
+
+
+def test_dev_refuses_a_busy_port(dev_stack):
+    env, _, _ = dev_stack
+    result = baton(env, "dev", check=False)  # the first one holds the ports
+    assert result.returncode == 1
+    assert "is already in use" in result.stderr
+
+
+def test_simulate_prints_the_timeline_as_json(tmp_path):
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(
+        """
+playbook: blog-post
+name: Simulated post
+launch_date: 2026-12-15
+assignments:
+  {strategist: sam, seo: sam, writer: alice, designer: dana, social: sol, stakeholder: stu}
+project_manager: pat
+start_at: 2026-11-10T09:00:00Z
+until: 2026-11-30T00:00:00Z
+actions:
+  - {at: 2026-11-14T10:00:00Z, action: complete_step, step_id: idea, actor: sam}
+  - {at: 2026-11-15T10:00:00Z, action: complete_step, step_id: idea, actor: sam}
+"""
+    )
+    result = subprocess.run(
+        [BATON, "simulate", str(scenario), "--json"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["state"] == "active"
+    assert document["status"]["steps"][0]["state"] == "done"
+    first = document["timeline"][0]
+    assert first == {
+        "at": "2026-11-10T09:00:00Z",
+        "type": "assigned",
+        "step_id": "idea",
+        "recipient": "sam",
+        "actor": None,
+        "detail": None,
+    }
+    refused = [e for e in document["timeline"] if e["type"] == "refused"]
+    assert [(e["at"], e["actor"]) for e in refused] == [("2026-11-15T10:00:00Z", "sam")]
+    assert "already done" in refused[0]["detail"]
+    instants = [e["at"] for e in document["timeline"]]
+    assert instants == sorted(instants)
+
+
+def test_simulate_names_the_bad_field(tmp_path):
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(
+        "playbook: blog-post\nname: x\nproject_manager: pat\nassignments: {}\nactions:\n  - {at: 2026-11-14T10:00:00Z, action: finish_step}\n"
+    )
+    result = subprocess.run([BATON, "simulate", str(scenario)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "action 1: unknown action 'finish_step'" in result.stderr
+    assert "Traceback" not in result.stderr
