@@ -173,7 +173,8 @@ actions:
 def test_simulate_names_the_bad_field(tmp_path):
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(
-        "playbook: blog-post\nname: x\nproject_manager: pat\nassignments: {}\nactions:\n  - {at: 2026-11-14T10:00:00Z, action: finish_step}\n"
+        "playbook: blog-post\nname: x\nproject_manager: pat\nassignments: {}\n"
+        "actions:\n  - {at: 2026-11-14T10:00:00Z, action: finish_step}\n"
     )
     result = subprocess.run([BATON, "simulate", str(scenario)], capture_output=True, text=True)
     assert result.returncode == 1
