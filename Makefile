@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/baton playbook list
-	$(BIN)/baton playbook plan blog-post --launch $$(date -d '+30 days' +%F)
+	$(BIN)/baton dev
 
 test: $(STAMP)
 	$(BIN)/ruff check .

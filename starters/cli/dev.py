@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import socket
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -72,10 +73,16 @@ def dev() -> None:
         console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
         console.print(f"[green]✓[/] Temporal Web UI: {ui}")
         console.print("[green]✓[/] Worker running; Ctrl-C stops everything.")
+        launch = (datetime.now(UTC) + timedelta(days=35)).date()
         console.print(
-            "Next, in another terminal: "
-            "baton start blog-post --name 'My post' --launch YYYY-MM-DD --pm pat "
-            "--assign strategist=sam ... (see README)"
+            "\nNext, in another terminal (with .venv/bin on PATH):\n"
+            f"  baton start blog-post --name 'My first post' --launch {launch} --pm pat \\\n"
+            "    --assign strategist=sam --assign seo=sam --assign writer=alice \\\n"
+            "    --assign designer=dana --assign social=sol --assign stakeholder=stu\n"
+            "  baton status my-first-post\n"
+            "  baton complete my-first-post idea --as sam\n"
+            "  baton projects",
+            highlight=False,
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))
