@@ -23,9 +23,9 @@ class ResolvedPlaybook(BaseModel):
 
 
 class Catalog(Protocol):
-    def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook: ...
+    async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook: ...
 
-    def people(self, person_ids: list[str]) -> dict[str, Person]: ...
+    async def people(self, person_ids: list[str]) -> dict[str, Person]: ...
 
 
 class FileCatalog:
@@ -36,7 +36,7 @@ class FileCatalog:
         self.playbooks_dir = playbooks_dir or BUNDLED_DIR
         self.people_file = people_file
 
-    def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
+    async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
         if version not in (None, 1):
             raise CatalogError(
                 f"playbook '{playbook_id}' has only version 1 here (files are not versioned "
@@ -44,7 +44,7 @@ class FileCatalog:
             )
         return ResolvedPlaybook(playbook=find_playbook(playbook_id, self.playbooks_dir), version=1)
 
-    def people(self, person_ids: list[str]) -> dict[str, Person]:
+    async def people(self, person_ids: list[str]) -> dict[str, Person]:
         known = load_people_file(self.people_file) if self.people_file else {}
         return {pid: known[pid] for pid in person_ids if pid in known}
 
@@ -56,14 +56,14 @@ class MemoryCatalog:
         self._playbook = playbook
         self._people = people
 
-    def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
+    async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
         if playbook_id != self._playbook.id:
             raise CatalogError(
                 f"this catalog has playbook '{self._playbook.id}', not '{playbook_id}'"
             )
         return ResolvedPlaybook(playbook=self._playbook, version=version)
 
-    def people(self, person_ids: list[str]) -> dict[str, Person]:
+    async def people(self, person_ids: list[str]) -> dict[str, Person]:
         return {pid: self._people[pid] for pid in person_ids if pid in self._people}
 
 

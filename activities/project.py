@@ -1,8 +1,6 @@
 """The project's side effects: resolving what it needs once at the start, and carrying
 out each transition's effects (one call per transition)."""
 
-import asyncio
-
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -29,25 +27,30 @@ class ProjectActivities:
     async def resolve_project(self, request: StartProject) -> ResolvedProject:
         """The playbook version and the people, looked up once for the project's life."""
         try:
-            found = self.catalog.playbook(request.playbook, request.playbook_version)
+            found = await self.catalog.playbook(request.playbook, request.playbook_version)
         except (CatalogError, PlaybookError) as error:
             # Retrying cannot fix a missing or broken playbook: fail the start clearly.
             raise ApplicationError(
                 str(error), type="PlaybookNotFound", non_retryable=True
             ) from None
         ids = sorted({*request.assignments.values(), request.project_manager})
-        people = self.catalog.people(ids)
-        backups = sorted({p.backup for p in people.values() if p.backup} - set(people))
-        people |= self.catalog.people(backups)
+        people = await self.resolve_people(ids)
         return ResolvedProject(playbook=found.playbook, version=found.version, people=people)
+
+    @activity.defn(name="resolve_people")
+    async def resolve_people(self, person_ids: list[str]) -> dict[str, Person]:
+        """People who join a running project (a reassignment), with their backups."""
+        people = await self.catalog.people(person_ids)
+        backups = sorted({p.backup for p in people.values() if p.backup} - set(people))
+        return people | await self.catalog.people(backups)
 
     @activity.defn(name="apply_effects")
     async def apply_effects(self, batch: EffectsBatch) -> int:
         """Record the transition's entries and hand its messages to delivery; a retry
         of the same transition records nothing twice. Returns the entries recorded."""
-        stored = await asyncio.to_thread(self.recorder.record, batch)
+        stored = await self.recorder.record(batch)
         return len(batch.entries) if stored else 0
 
     @property
     def all(self) -> list:
-        return [self.resolve_project, self.apply_effects]
+        return [self.resolve_project, self.resolve_people, self.apply_effects]

@@ -4,14 +4,29 @@ transition number, so a retried activity adds nothing twice.
 `JsonlRecorder` keeps them in a file under the Baton home until PostgreSQL arrives;
 `MemoryRecorder` keeps them in memory for simulations and tests."""
 
+import asyncio
 import json
 import threading
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel
 
-from baton.state import LogEntry
+from baton.state import LogEntry, ProjectStatus
+
+
+class StepBrief(BaseModel):
+    """What a message needs to know of a step: its name, owners, due and neighbours."""
+
+    id: str
+    name: str
+    kind: str
+    state: str
+    owners: list[str]
+    due: datetime | None = None
+    revision: int = 1
+    after: list[str] = []
 
 
 class EffectsBatch(BaseModel):
@@ -23,6 +38,31 @@ class EffectsBatch(BaseModel):
     project_manager: str
     timezone: str
     entries: list[LogEntry]
+    playbook: str = ""
+    playbook_version: int | None = None
+    launch: str = "launch date"
+    launch_date: date | None = None
+    state: str = "active"
+    steps: list[StepBrief] = []
+
+    @classmethod
+    def of(
+        cls, workflow_id: str, project: ProjectStatus, entries: list[LogEntry]
+    ) -> "EffectsBatch":
+        return cls(
+            workflow_id=workflow_id,
+            transition=project.transition,
+            project_name=project.name,
+            project_manager=project.project_manager,
+            timezone=project.timezone,
+            entries=entries,
+            playbook=project.playbook,
+            playbook_version=project.playbook_version,
+            launch=project.launch,
+            launch_date=project.launch_date,
+            state=project.state,
+            steps=[StepBrief.model_validate(step, from_attributes=True) for step in project.steps],
+        )
 
     @property
     def key(self) -> str:
@@ -30,7 +70,7 @@ class EffectsBatch(BaseModel):
 
 
 class Recorder(Protocol):
-    def record(self, batch: EffectsBatch) -> bool:
+    async def record(self, batch: EffectsBatch) -> bool:
         """Store the batch; False if it was already stored (a retry)."""
         ...
 
@@ -40,7 +80,7 @@ class MemoryRecorder:
         self.batches: dict[str, EffectsBatch] = {}
         self._lock = threading.Lock()
 
-    def record(self, batch: EffectsBatch) -> bool:
+    async def record(self, batch: EffectsBatch) -> bool:
         with self._lock:
             if batch.key in self.batches:
                 return False
@@ -74,7 +114,10 @@ class JsonlRecorder:
                         self._keys.add(json.loads(line)["key"])
         return self._keys
 
-    def record(self, batch: EffectsBatch) -> bool:
+    async def record(self, batch: EffectsBatch) -> bool:
+        return await asyncio.to_thread(self._record, batch)
+
+    def _record(self, batch: EffectsBatch) -> bool:
         with self._lock:
             known = self._known()
             if batch.key in known:

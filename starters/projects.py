@@ -48,9 +48,9 @@ class ProjectRow(BaseModel):
     started_at: datetime | None
 
 
-def check_start_request(catalog: Catalog, request: StartProject, today) -> None:
+async def check_start_request(catalog: Catalog, request: StartProject, today) -> None:
     """Refuse a start that would fail inside the workflow, before anything starts."""
-    found = catalog.playbook(request.playbook, request.playbook_version)
+    found = await catalog.playbook(request.playbook, request.playbook_version)
     check_start(request, found.playbook, today)
 
 

@@ -282,4 +282,7 @@ async def _settled_status(env: WorkflowEnvironment, workflow_id: str, clock) -> 
         if current.state != "active" or wake is None or wake > await clock():
             return current
         await asyncio.sleep(0.02)
-    return current
+    raise ScenarioError(
+        "the simulated project stopped answering (the time-skipping server may be overloaded); "
+        "run the simulation again"
+    )

@@ -153,14 +153,7 @@ class MarketingProject:
         self.project = transition.project
         if transition.entries:
             self.outbox.append(
-                EffectsBatch(
-                    workflow_id=workflow.info().workflow_id,
-                    transition=transition.project.transition,
-                    project_name=transition.project.name,
-                    project_manager=transition.project.project_manager,
-                    timezone=transition.project.timezone,
-                    entries=transition.entries,
-                )
+                EffectsBatch.of(workflow.info().workflow_id, transition.project, transition.entries)
             )
         self.publish()
 
@@ -214,7 +207,10 @@ class MarketingProject:
             raise ApplicationError(refused.reason, type="Refused") from None
 
     def act(self, command: Command) -> ActionResult:
-        transition = core.apply(self.current, command, self.now())
+        try:
+            transition = core.apply(self.current, command, self.now())
+        except core.Refused as refused:  # the project changed while a lookup ran
+            raise ApplicationError(refused.reason, type="Refused") from None
         self.commit(transition)
         status = self.current.status()
         return ActionResult(
@@ -275,7 +271,8 @@ class MarketingProject:
         self.act_on_signal(command)
 
     @workflow.update
-    def reassign_step(self, command: ReassignStep) -> ActionResult:
+    async def reassign_step(self, command: ReassignStep) -> ActionResult:
+        await self.meet(command.to)
         return self.act(command)
 
     @reassign_step.validator
@@ -283,8 +280,25 @@ class MarketingProject:
         self.validate(command)
 
     @workflow.signal(name="reassign_step")
-    def reassign_step_signal(self, command: ReassignStep) -> None:
+    async def reassign_step_signal(self, command: ReassignStep) -> None:
+        await self.meet(command.to)
         self.act_on_signal(command)
+
+    async def meet(self, person_id: str) -> None:
+        """Look up someone joining the project, so their hours and time off count."""
+        if self.project is None or person_id in self.project.people:
+            return
+        if not workflow.patched("look-up-newcomers"):
+            return  # runs started before people were looked up on reassignment
+        found = await workflow.execute_activity_method(
+            ProjectActivities.resolve_people,
+            [person_id],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_RETRY,
+            summary=f"look up {person_id}",
+        )
+        project = self.current
+        self.project = project.model_copy(update={"people": {**project.people, **found}})
 
     @workflow.update
     def reschedule(self, command: Reschedule) -> ActionResult:

@@ -97,7 +97,7 @@ def start(
     )
     settings = Settings()
     today = datetime.now(UTC).astimezone(zone(timezone)).date()
-    projects.check_start_request(default_catalog(settings), request, today)
+    asyncio.run(projects.check_start_request(default_catalog(settings), request, today))
 
     async def run() -> ProjectStatus:
         client = await connect(settings)
