@@ -1,5 +1,7 @@
 """Settings from the environment (and a .env file), one place for every process."""
 
+import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -16,10 +18,39 @@ class Settings(BaseSettings):
     task_queue: str = Field("baton", validation_alias="BATON_TASK_QUEUE")
     temporal_ui_url: str = Field("http://localhost:8233", validation_alias="TEMPORAL_UI_URL")
     home: Path = Field(Path(".baton"), validation_alias="BATON_HOME")
-    playbooks_dir: Path | None = Field(None, validation_alias="BATON_PLAYBOOKS_DIR")
-    people_file: Path | None = Field(None, validation_alias="BATON_PEOPLE_FILE")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     dev_port: int = Field(7233, validation_alias="BATON_TEMPORAL_PORT")
     dev_ui_port: int = Field(8233, validation_alias="BATON_TEMPORAL_UI_PORT")
+    public_url: str = Field("http://localhost:8000", validation_alias="BATON_PUBLIC_URL")
+    secret_key: str | None = Field(None, validation_alias="BATON_SECRET_KEY")
+    sendgrid_api_key: str | None = Field(None, validation_alias="SENDGRID_API_KEY")
+    sendgrid_host: str = Field("https://api.sendgrid.com", validation_alias="SENDGRID_HOST")
+    email_from: str = Field("Baton <baton@localhost>", validation_alias="BATON_EMAIL_FROM")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    @property
+    def channels(self) -> set[str]:
+        """The delivery channels configured besides the mailbox."""
+        configured = set()
+        if self.sendgrid_api_key:
+            configured.add("email")
+        if self.slack_bot_token:
+            configured.add("slack")
+        return configured
+
+    def secret(self) -> bytes:
+        """The key that signs one-click links: BATON_SECRET_KEY, or one made once and kept
+        in the Baton home (readable by its owner only)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.home / "secret.key"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(32))
+        return path.read_text().strip().encode()
 
     def workflow_url(self, workflow_id: str) -> str:
         """Where a project's run is in the Temporal Web UI."""
