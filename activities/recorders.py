@@ -1,14 +1,11 @@
 """Where a transition's log entries go: recorded once each, keyed by workflow id and
 transition number, so a retried activity adds nothing twice.
 
-`JsonlRecorder` keeps them in a file under the Baton home until PostgreSQL arrives;
-`MemoryRecorder` keeps them in memory for simulations and tests."""
+`activities.postgres.PostgresRecorder` writes them to PostgreSQL; `MemoryRecorder`
+keeps them in memory for simulations and tests."""
 
-import asyncio
-import json
 import threading
 from datetime import date, datetime
-from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -94,43 +91,3 @@ class MemoryRecorder:
             if workflow_id in (None, batch.workflow_id)
             for entry in batch.entries
         ]
-
-
-class JsonlRecorder:
-    """One JSON line per batch in `<home>/events.jsonl`; the mailbox is the set of
-    entries with a recipient."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._keys: set[str] | None = None
-
-    def _known(self) -> set[str]:
-        if self._keys is None:
-            self._keys = set()
-            if self.path.exists():
-                for line in self.path.read_text(encoding="utf-8").splitlines():
-                    if line.strip():
-                        self._keys.add(json.loads(line)["key"])
-        return self._keys
-
-    async def record(self, batch: EffectsBatch) -> bool:
-        return await asyncio.to_thread(self._record, batch)
-
-    def _record(self, batch: EffectsBatch) -> bool:
-        with self._lock:
-            known = self._known()
-            if batch.key in known:
-                return False
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            line = json.dumps({"key": batch.key, **batch.model_dump(mode="json")})
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(line + "\n")
-            known.add(batch.key)
-            return True
-
-    def batches(self) -> list[EffectsBatch]:
-        if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [EffectsBatch.model_validate_json(line) for line in lines if line.strip()]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import pg
+
 BATON = str(Path(sys.executable).parent / "baton")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +38,7 @@ def dev_stack(tmp_path_factory):
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
         "TEMPORAL_UI_URL": f"http://localhost:{ui_port}",
         "BATON_TASK_QUEUE": "baton-cli-test",
+        "DATABASE_URL": pg.create_database(),
         "COLUMNS": "200",
     }
     log = (home / "dev.out").open("w")
@@ -100,6 +103,15 @@ def test_dev_prints_the_web_ui_and_drives_a_blog_post(dev_stack):
     assert [(r["workflow_id"], r["playbook"], r["state"]) for r in rows] == [
         ("project-cli-post", "blog-post", "active")
     ]
+    for _ in range(40):  # the worker writes the messages right after the transition
+        inbox = json.loads(baton(env, "inbox", "sam", "--json").stdout)
+        if any(m["step_id"] == "keywords" for m in inbox):
+            break
+        time.sleep(0.25)
+    keywords = next(m for m in inbox if m["step_id"] == "keywords")
+    assert keywords["kind"] == "assigned" and keywords["channel"] == "mailbox"
+    assert "baton complete cli-post keywords --as sam" in keywords["body_text"]
+    assert baton(env, "inbox", "sam", "--unread").stdout.startswith("No unread messages")
     duplicate = baton(
         env,
         "start",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from baton.playbook import BUNDLED_DIR
+from tests import pg
 
 
 def _baton() -> str:
@@ -46,8 +47,11 @@ BLOG_POST_DUES = [
 ]
 
 
-def baton(*args: str, columns: int | None = None) -> subprocess.CompletedProcess:
+def baton(
+    *args: str, columns: int | None = None, extra_env: dict | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "BATON_DEBUG")}
+    env |= extra_env or {}
     env["NO_COLOR"] = "1"
     env.pop("COLUMNS", None)
     if columns:
@@ -198,19 +202,45 @@ def test_validate_missing_file(tmp_path):
     assert "cannot read" in stderr
 
 
-def test_list_json_lists_every_bundled_playbook():
-    result = baton("playbook", "list", "--json")
+@pytest.fixture(scope="module")
+def store():
+    """A fresh database of the test PostgreSQL, for the commands that read the store."""
+    return {"DATABASE_URL": pg.create_database()}
+
+
+def test_publish_then_list_shows_every_bundled_playbook(store):
+    files = [str(p) for p in sorted(BUNDLED_DIR.glob("*.yaml"))]
+    published = baton("playbook", "publish", *files, extra_env=store)
+    assert published.returncode == 0, published.stderr
+    assert "blog-post published as version 1" in published.stdout
+    again = baton("playbook", "publish", str(BUNDLED_DIR / "blog-post.yaml"), extra_env=store)
+    assert "blog-post unchanged, still version 1" in again.stdout
+    result = baton("playbook", "list", "--json", extra_env=store)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert sorted(row["id"] for row in rows) == sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))
     blog = next(row for row in rows if row["id"] == "blog-post")
-    assert blog["name"] == "Blog post"
-    assert blog["steps"] == 8
-    assert "writer" in blog["roles"]
+    assert (blog["name"], blog["version"], blog["steps"]) == ("Blog post", 1, 8)
 
 
-def test_show_json():
-    result = baton("playbook", "show", "blog-post", "--json")
+def test_publishing_a_changed_playbook_makes_a_new_version(store, tmp_path):
+    changed = tmp_path / "blog-post.yaml"
+    changed.write_text((BUNDLED_DIR / "blog-post.yaml").read_text().replace("-30d", "-31d"))
+    baton("playbook", "publish", str(BUNDLED_DIR / "blog-post.yaml"), extra_env=store)
+    result = baton("playbook", "publish", str(changed), extra_env=store)
+    assert "blog-post published as version 2" in result.stdout
+    first = json.loads(
+        baton("playbook", "show", "blog-post", "--version", "1", "--json", extra_env=store).stdout
+    )
+    latest = json.loads(baton("playbook", "show", "blog-post", "--json", extra_env=store).stdout)
+    assert (first["version"], first["steps"][0]["due"]) == (1, "-30d")
+    assert (latest["version"], latest["steps"][0]["due"]) == (2, "-31d")
+    missing = baton("playbook", "show", "blog-post", "--version", "9", extra_env=store)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_show_json_of_a_file():
+    result = baton("playbook", "show", str(BUNDLED_DIR / "blog-post.yaml"), "--json")
     assert result.returncode == 0, result.stderr
     playbook = json.loads(result.stdout)
     assert playbook["id"] == "blog-post"

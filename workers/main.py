@@ -5,6 +5,7 @@ import asyncio
 import logging
 import signal
 
+from psycopg_pool import AsyncConnectionPool
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -15,10 +16,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.catalog import Catalog, FileCatalog
+from activities.catalog import Catalog
+from activities.messages import LinkSigner
+from activities.postgres import PostgresCatalog, PostgresRecorder
 from activities.project import ProjectActivities
-from activities.recorders import JsonlRecorder, Recorder
+from activities.recorders import Recorder
 from baton.config import Settings
+from baton.notify.channels import EmailChannel, SlackChannel
+from baton.store.database import database_url, open_pool
+from baton.store.migrate import migrate
+from workers.sender import OutboxSender
 from workflows.project import SEARCH_ATTRIBUTES, MarketingProject
 
 _INDEXED_TYPES = {
@@ -93,12 +100,24 @@ def build_worker(
     )
 
 
-def default_catalog(settings: Settings) -> FileCatalog:
-    return FileCatalog(settings.playbooks_dir, settings.people_file)
+async def open_store(settings: Settings) -> AsyncConnectionPool:
+    """The PostgreSQL pool, its schema brought up to date (safe in every process)."""
+    pool = await open_pool(await asyncio.to_thread(database_url, settings))
+    await migrate(pool)
+    return pool
+
+
+def build_sender(settings: Settings, pool: AsyncConnectionPool) -> OutboxSender:
+    email = slack = None
+    if settings.sendgrid_api_key:
+        email = EmailChannel(settings.sendgrid_api_key, settings.sendgrid_host, settings.email_from)
+    if settings.slack_bot_token:
+        slack = SlackChannel(settings.slack_bot_token, settings.slack_api_url)
+    return OutboxSender(pool, email, slack)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set or SIGINT/SIGTERM arrives."""
+    """Run the worker and the outbox sender until `stop` is set or SIGINT/SIGTERM."""
     client = await connect(settings)
     try:
         await ensure_search_attributes(client, settings.temporal_namespace)
@@ -108,7 +127,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    recorder = JsonlRecorder(settings.home / "events.jsonl")
-    worker = build_worker(client, settings.task_queue, default_catalog(settings), recorder)
-    async with worker:
-        await stop.wait()
+    pool = await open_store(settings)
+    try:
+        signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
+        recorder = PostgresRecorder(pool, signer, settings.channels)
+        catalog = PostgresCatalog(pool)
+        worker = build_worker(client, settings.task_queue, catalog, recorder)
+        sender = build_sender(settings, pool)
+        async with worker:
+            await asyncio.gather(stop.wait(), sender.run(stop))
+    finally:
+        await pool.close()

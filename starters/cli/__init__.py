@@ -3,6 +3,7 @@
 Errors a person can fix are printed as one clear message (exit 1); nothing else may
 reach them as a traceback either (exit 2, or the traceback with BATON_DEBUG=1)."""
 
+import contextlib
 import os
 import sys
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from baton.playbook import PlaybookError
 from baton.state import Refused
-from starters.cli import dev, playbooks, projects
+from starters.cli import dev, playbooks, projects, store
 from starters.cli.output import fail
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
 projects.register(app)
 dev.register(app)
+store.register(app)
 
 
 def _quiet_temporal_core() -> None:
@@ -40,20 +42,38 @@ def _quiet_temporal_core() -> None:
 
 
 def main() -> None:
+    code = _run()
+    # Leave without interpreter finalization: the Temporal SDK's native threads can
+    # abort a finalizing interpreter ("PyGILState_Release"), turning success into a crash.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run() -> int:
     _quiet_temporal_core()
     try:
         app()
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(str(p) for p in problem["loc"])
-        fail(f"{field}: {problem['msg'].removeprefix('Value error, ')}")
+        return _fail(f"{field}: {problem['msg'].removeprefix('Value error, ')}")
     except (PlaybookError, Refused, ValueError, LookupError, OSError) as error:
-        fail(str(error))
+        return _fail(str(error))
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except Exception as error:  # the last line of defence: no traceback for users
         if os.environ.get("BATON_DEBUG"):
             raise
-        fail(
-            f"unexpected error: {type(error).__name__}: {error} (set BATON_DEBUG=1 for details)", 2
+        return _fail(
+            f"unexpected error: {type(error).__name__}: {error} (BATON_DEBUG=1 shows more)", 2
         )
+    return 0
+
+
+def _fail(message: str, code: int = 1) -> int:
+    with contextlib.suppress(SystemExit):
+        fail(message, code)
+    return code

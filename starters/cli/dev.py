@@ -13,11 +13,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from baton.config import Settings, installed_binary
+from baton.playbook import bundled_playbooks
+from baton.store.playbooks import PlaybookRepo
 from baton.wording import when
 from starters.cli.output import console, errors, fail, print_json
 from starters.simulate import load_scenario
 from starters.simulate import simulate as run_simulation
-from workers.main import run_worker, search_attribute_flags
+from workers.main import open_store, run_worker, search_attribute_flags
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +69,9 @@ def dev() -> None:
         with console.status("Starting the Temporal dev server…"):
             if not _wait_for_port(settings.dev_port, server, timeout=60):
                 fail(f"the Temporal dev server did not start; see {log_path}")
+        with console.status("Starting PostgreSQL and publishing the bundled playbooks…"):
+            published = asyncio.run(_publish_bundled(settings))
+        console.print(f"[green]✓[/] PostgreSQL ready; {published} bundled playbooks published")
         settings.temporal_address = f"127.0.0.1:{settings.dev_port}"
         ui = f"http://localhost:{settings.dev_ui_port}"
         settings.temporal_ui_url = ui
@@ -122,6 +127,18 @@ def simulate(
         )
     console.print(table)
     console.print(f"Project {result.state}.")
+
+
+async def _publish_bundled(settings: Settings) -> int:
+    """Publish every bundled playbook (a new version only where its file changed)."""
+    pool = await open_store(settings)
+    try:
+        repo = PlaybookRepo(pool)
+        for path in bundled_playbooks().values():
+            await repo.publish(path.read_text(encoding="utf-8"), str(path))
+        return len(bundled_playbooks())
+    finally:
+        await pool.close()
 
 
 def _port_busy(port: int) -> bool:

@@ -8,8 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from baton.durations import format_duration
 from baton.plan import plan_playbook
-from baton.playbook import PlaybookError, bundled_playbooks, find_playbook, load_playbook
+from baton.playbook import PlaybookError, find_playbook, load_playbook
+from baton.store.playbooks import PlaybookRepo
 from starters.cli.output import console, errors, fail, print_json
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
@@ -36,44 +38,63 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML fil
         fail(f"{failed} of {len(files)} playbook file(s) have problems")
 
 
+@app.command()
+def publish(files: Annotated[list[Path], typer.Argument(help="Playbook YAML files.")]) -> None:
+    """Store playbooks as new versions (only when their content changed). Running
+    projects keep the version they started with."""
+    from starters.cli.store import with_store
+
+    bodies = []
+    for path in files:
+        load_playbook(path)  # refuse a broken file before anything is stored
+        bodies.append((path, path.read_text(encoding="utf-8")))
+
+    async def run(pool):
+        repo = PlaybookRepo(pool)
+        return [(path, *await repo.publish(body, str(path))) for path, body in bodies]
+
+    for path, playbook, version, created in with_store(run):
+        state = "published as" if created else "unchanged, still"
+        console.print(f"[green]✓[/] {playbook.id} {state} version {version} ({escape(str(path))})")
+
+
 @app.command("list")
 def list_(json: JsonFlag = False) -> None:
-    """The bundled playbooks."""
-    rows = []
-    for path in bundled_playbooks().values():
-        playbook = load_playbook(path)
-        rows.append(
-            {
-                "id": playbook.id,
-                "name": playbook.name,
-                "launch": playbook.launch,
-                "steps": len(playbook.steps),
-                "roles": list(playbook.roles),
-                "file": str(path),
-            }
-        )
+    """The published playbooks, latest version of each."""
+    from starters.cli.store import with_store
+
+    rows = with_store(lambda pool: PlaybookRepo(pool).list_latest())
     if json:
         print_json(rows)
         return
-    table = Table("id", "name", "launch means", "steps", "roles")
+    table = Table("id", "name", "version", "steps", "published")
     for row in rows:
         table.add_row(
-            row["id"], row["name"], row["launch"], str(row["steps"]), ", ".join(row["roles"])
-        )
-    console.print(table)
+            row["id"], escape(row["name"]), str(row["version"]), str(row["steps"]),
+            f"{row['published_at']:%Y-%m-%d %H:%M}",
+        )  # fmt: skip
+    console.print(table if rows else "Nothing published yet: `baton playbook publish FILE`.")
 
 
 @app.command()
 def show(
-    playbook_id: Annotated[str, typer.Argument(metavar="ID_OR_FILE")], json: JsonFlag = False
+    playbook_id: Annotated[str, typer.Argument(metavar="ID_OR_FILE")],
+    version: Annotated[int | None, typer.Option(help="A published version.")] = None,
+    json: JsonFlag = False,
 ) -> None:
-    """One playbook: roles, timing rules and steps."""
-    playbook = find_playbook(playbook_id)
+    """One playbook (published, or a file): roles, timing rules and steps."""
+    if Path(playbook_id).suffix in (".yaml", ".yml") or Path(playbook_id).exists():
+        playbook, found = find_playbook(playbook_id), None
+    else:
+        from starters.cli.store import with_store
+
+        playbook, found = with_store(lambda pool: PlaybookRepo(pool).get(playbook_id, version))
     if json:
-        print_json(playbook)
+        print_json({**playbook.model_dump(mode="json"), "version": found})
         return
+    shown = f", version {found}" if found else ""
     console.print(
-        f"[bold]{escape(playbook.name)}[/] ({playbook.id}) — launch means {playbook.launch}"
+        f"[bold]{escape(playbook.name)}[/] ({playbook.id}{shown}) — launch means {playbook.launch}"
     )
     if playbook.description:
         console.print(escape(playbook.description))
@@ -81,8 +102,9 @@ def show(
     console.print(
         f"deadlines at {playbook.due_time:%H:%M}, {playbook.calendar} days"
         + (f" ({playbook.holidays} holidays)" if playbook.holidays else "")
-        + f"; reminders {', '.join(_d(r) for r in playbook.reminders)} before; follow-ups "
-        f"{_d(escalation.after)} after, every {_d(escalation.repeat)}, at most {escalation.max}"
+        + f"; reminders {', '.join(format_duration(r) for r in playbook.reminders)} before; "
+        f"follow-ups {format_duration(escalation.after)} after, every "
+        f"{format_duration(escalation.repeat)}, at most {escalation.max}"
     )
     roles = Table("role", "title")
     for role, title in playbook.roles.items():
@@ -90,11 +112,8 @@ def show(
     console.print(roles)
     steps = Table("step", "name", "kind", "who", "after", "due")
     for step in playbook.steps:
-        due = (
-            f"{step.due:+d}d"
-            if step.due is not None
-            else f"{_d(step.estimate or playbook.default_estimate)} after start"
-        )
+        estimate = format_duration(step.estimate or playbook.default_estimate)
+        due = f"{step.due:+d}d" if step.due is not None else f"{estimate} after start"
         steps.add_row(
             step.id, step.name, step.kind, ", ".join(step.roles), ", ".join(step.depends_on), due
         )
@@ -138,9 +157,3 @@ def plan(
             ", ".join(step.after),
         )
     console.print(table)
-
-
-def _d(value) -> str:
-    from baton.durations import format_duration
-
-    return format_duration(value)

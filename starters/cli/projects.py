@@ -10,6 +10,7 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
+from activities.postgres import PostgresCatalog
 from baton.commands import (
     CancelProject,
     ChooseOption,
@@ -27,7 +28,7 @@ from baton.state import ProjectStatus
 from baton.wording import describe_entry, waiting_on, when
 from starters import projects
 from starters.cli.output import console, fail, print_json
-from workers.main import connect, default_catalog
+from workers.main import connect, open_store
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Project = Annotated[str, typer.Argument(help="The project's slug or workflow id.")]
@@ -97,9 +98,13 @@ def start(
     )
     settings = Settings()
     today = datetime.now(UTC).astimezone(zone(timezone)).date()
-    asyncio.run(projects.check_start_request(default_catalog(settings), request, today))
 
     async def run() -> ProjectStatus:
+        pool = await open_store(settings)
+        try:
+            await projects.check_start_request(PostgresCatalog(pool), request, today)
+        finally:
+            await pool.close()
         client = await connect(settings)
         handle = await projects.start_project(client, request, settings.task_queue)
         for _ in range(100):  # wait for the first step to be handed out

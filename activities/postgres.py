@@ -1,0 +1,75 @@
+"""The catalog and the recorder on PostgreSQL: playbook versions and people come from the
+store; each transition's events and messages are written in ONE transaction."""
+
+from psycopg_pool import AsyncConnectionPool
+
+from activities.catalog import CatalogError, ResolvedPlaybook
+from activities.messages import LinkSigner, compose
+from activities.recorders import EffectsBatch
+from baton.people import Person
+from baton.playbook import Playbook
+from baton.store.events import insert_events
+from baton.store.outbox import insert_messages
+from baton.store.people import PeopleRepo
+from baton.store.playbooks import PlaybookRepo
+from baton.store.projects import ProjectRepo
+
+
+class PostgresCatalog:
+    def __init__(self, pool: AsyncConnectionPool):
+        self.playbooks = PlaybookRepo(pool)
+        self.people_repo = PeopleRepo(pool)
+
+    async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
+        try:
+            playbook, found = await self.playbooks.get(playbook_id, version)
+        except LookupError as error:
+            raise CatalogError(str(error)) from None
+        return ResolvedPlaybook(playbook=playbook, version=found)
+
+    async def people(self, person_ids: list[str]) -> dict[str, Person]:
+        return await self.people_repo.get_many(person_ids)
+
+
+class PostgresRecorder:
+    """Records a transition: its log entries as step events and its messages in the
+    outbox (rendered per recipient and channel), both or neither; a retried transition
+    finds its keys taken and adds nothing."""
+
+    def __init__(self, pool: AsyncConnectionPool, signer: LinkSigner, channels: set[str]):
+        self.pool = pool
+        self.signer = signer
+        self.channels = channels
+        self.catalog = PostgresCatalog(pool)
+        self.projects = ProjectRepo(pool)
+        self._playbooks: dict[tuple[str, int | None], Playbook] = {}
+
+    async def record(self, batch: EffectsBatch) -> bool:
+        recipients = sorted({e.recipient for e in batch.entries if e.recipient})
+        people = await self.catalog.people([*recipients, batch.project_manager])
+        playbook = await self._playbook(batch)
+        messages = compose(batch, people, playbook, self.signer, self.channels)
+        async with self.pool.connection() as conn, conn.transaction():
+            events = await insert_events(conn, batch.workflow_id, batch.transition, batch.entries)
+            await insert_messages(conn, messages)
+        await self.projects.upsert(
+            batch.workflow_id,
+            batch.project_name,
+            batch.playbook,
+            batch.playbook_version,
+            batch.project_manager,
+            batch.timezone,
+            batch.launch_date,
+            batch.state,
+        )
+        return events > 0
+
+    async def _playbook(self, batch: EffectsBatch) -> Playbook | None:
+        key = (batch.playbook, batch.playbook_version)
+        if key not in self._playbooks:
+            try:
+                found = await self.catalog.playbook(*key)
+            except CatalogError:
+                return None  # messages go out without the step's instructions
+            self._playbooks[key] = found.playbook
+        return self._playbooks[key]
