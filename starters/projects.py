@@ -1,7 +1,7 @@
 """Driving projects through Temporal: start, act, read, list. Every way in (CLI, API,
 dashboard, simulate) goes through here, so all reach the same workflow messages."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -129,3 +129,71 @@ def _translate(error: RPCError, workflow_id: str) -> Exception:
     if error.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no project '{workflow_id}'; `baton projects` lists them")
     return ConnectionError(f"Temporal refused the request: {error.message}")
+
+
+class TaskRow(BaseModel):
+    """One active step waiting on a person, across projects."""
+
+    workflow_id: str
+    project: str
+    step_id: str
+    step: str
+    kind: str
+    due: datetime | None
+    overdue: bool
+    revision: int
+
+
+async def tasks_for(client: Client, person: str) -> list[TaskRow]:
+    """A person's active steps across projects: overdue first, then by due."""
+    rows = await list_projects(
+        client, f"BatonOwners = '{_quote(person)}' AND BatonState = 'active'"
+    )
+    tasks = []
+    for row in rows:
+        try:
+            current = await status(client, row.workflow_id)
+        except (NotFound, Refused):
+            continue  # closed or starting since the listing
+        for step in current.steps:
+            waiting_on = step.pending_approvers() if step.kind == "approval" else step.owners
+            if step.state == "active" and person in waiting_on:
+                tasks.append(
+                    TaskRow(
+                        workflow_id=current.workflow_id,
+                        project=current.name,
+                        step_id=step.id,
+                        step=step.name,
+                        kind=step.kind,
+                        due=step.due,
+                        overdue=step.overdue,
+                        revision=step.revision,
+                    )
+                )
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(tasks, key=lambda t: (not t.overdue, t.due or far, t.project))
+
+
+def visibility_query(
+    state: str | None = None,
+    playbook: str | None = None,
+    owner: str | None = None,
+    overdue: bool = False,
+) -> str:
+    """The list filters as a Temporal visibility query on Baton's search attributes."""
+    clauses = [
+        f"{key} = '{_quote(value)}'"
+        for key, value in (
+            ("BatonState", state),
+            ("BatonPlaybook", playbook),
+            ("BatonOwners", owner),
+        )
+        if value
+    ]
+    if overdue:
+        clauses.append("BatonOverdue = true")
+    return " AND ".join(clauses)
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

@@ -62,6 +62,7 @@ def parse_pairs(values: list[str], flag: str) -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     app.command(rich_help_panel="Projects")(start)
+    app.command(rich_help_panel="Projects")(tasks)
     app.command(name="projects", rich_help_panel="Projects")(list_projects)
     app.command(rich_help_panel="Projects")(status)
     for command in (complete, review, choose, reassign, reschedule, cancel):
@@ -137,16 +138,11 @@ def list_projects(
     json: JsonFlag = False,
 ) -> None:
     """List projects and their state (a Temporal visibility query)."""
-    clauses = []
-    for key, value in (("BatonState", state), ("BatonPlaybook", playbook), ("BatonOwners", owner)):
-        if value:
-            clauses.append(f"{key} = '{_quote(value)}'")
-    if overdue:
-        clauses.append("BatonOverdue = true")
     settings = Settings()
 
     async def run():
-        return await projects.list_projects(await connect(settings), " AND ".join(clauses))
+        query = projects.visibility_query(state, playbook, owner, overdue)
+        return await projects.list_projects(await connect(settings), query)
 
     rows = asyncio.run(run())
     if json:
@@ -277,5 +273,31 @@ def cancel(
     _send(project, CancelProject(actor=actor, reason=reason))
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
+def tasks(
+    person: Annotated[str, typer.Argument(help="Whose work (person id).")],
+    json: JsonFlag = False,
+) -> None:
+    """A person's active steps across projects: overdue first, then by due."""
+    settings = Settings()
+
+    async def run():
+        return await projects.tasks_for(await connect(settings), person)
+
+    rows = asyncio.run(run())
+    if json:
+        print_json([row.model_dump(mode="json") for row in rows])
+        return
+    if not rows:
+        console.print(f"Nothing waits on {escape(person)}.")
+        return
+    table = Table("project", "step", "name", "kind", "due", "")
+    for row in rows:
+        table.add_row(
+            row.workflow_id.removeprefix("project-"),
+            row.step_id,
+            escape(row.step),
+            row.kind,
+            when(row.due) if row.due else "",
+            "[red]OVERDUE[/]" if row.overdue else "",
+        )
+    console.print(table)
