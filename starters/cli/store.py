@@ -15,6 +15,7 @@ from baton.store.database import database_url, open_pool
 from baton.store.migrate import migrate
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
+from baton.tokens import new_token
 from baton.wording import when
 from starters.cli.output import console, print_json
 from workers.main import open_store
@@ -95,6 +96,30 @@ def list_people(json: JsonFlag = False) -> None:
             person.backup or "",
         )
     console.print(table if people else "Nobody yet: `baton people import team.yaml`.")
+
+
+@people_app.command("token")
+def make_token(
+    person: Annotated[str, typer.Argument(help="Whose token (person id).")],
+    admin: Annotated[
+        bool | None, typer.Option("--admin/--no-admin", help="Also make them an admin, or not.")
+    ] = None,
+) -> None:
+    """Make a person's API token (replacing their old one); it is shown only this once."""
+    token, digest = new_token()
+
+    async def run(pool) -> None:
+        repo = PeopleRepo(pool)
+        await repo.set_token_hash(person, digest)
+        if admin is not None:
+            await repo.set_admin(person, admin)
+
+    with_store(run)
+    console.print(
+        f"API token for {escape(person)} (shown once; Baton stores only its hash):",
+        highlight=False,
+    )
+    print(token)
 
 
 def inbox(
