@@ -1,0 +1,178 @@
+"""What every dashboard page shares: the autoescaped templates, error pages, flash
+messages, form parsing and the commands the buttons send."""
+
+import base64
+import binascii
+import functools
+import json
+import re
+from datetime import datetime, timedelta
+from functools import cache
+from urllib.parse import parse_qs, quote
+
+import psycopg
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+from temporalio.service import RPCError
+
+from baton.commands import ChooseOption, Command, CompleteStep, ReviewStep
+from baton.wording import describe_entry, when
+from starters.projects import NotFound, StillStarting
+
+FLASH_COOKIE = "baton_flash"
+MAX_FORM_BYTES = 64 * 1024
+
+
+def human_duration(value: timedelta) -> str:
+    """ "2d 4h", "3h 10m", "45m": the two largest units, for late-by and overdue-by."""
+    minutes = max(int(value.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts[:2]) or "under a minute"
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Plain text, escaped, with its http(s) addresses made links (for message bodies)."""
+    parts, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)")
+        parts += [escape(text[last : match.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        last = match.start() + len(url)
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+@cache
+def templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("starters", "templates"),
+        autoescape=True,  # every page: names, notes and comments show as text
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    env.filters["duration"] = human_duration
+    env.filters["entry"] = describe_entry
+    env.filters["linkify"] = linkify
+    env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    """Render a page for the signed-in person (if any), showing and clearing a flash."""
+    flash = read_flash(request)
+    me = getattr(request.state, "person", None)
+    context.setdefault("tz", me.timezone if me else "UTC")  # a page may show another's
+    html = templates().get_template(name).render(me=me, flash=flash, **context)
+    response = HTMLResponse(html, status_code=status_code)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def error_page(
+    request: Request, status_code: int, title: str, message: str, hint: str | None = None
+) -> HTMLResponse:
+    return page(
+        request,
+        "error.html",
+        status_code,
+        title=title,
+        message=message,
+        hint=hint,
+        code=status_code,
+    )
+
+
+def redirect(url: str, flash: str | None = None, ok: bool = True) -> RedirectResponse:
+    """A 303 to `url`, carrying a one-time message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        data = json.dumps({"ok": ok, "text": flash[:2000]}).encode()
+        value = base64.urlsafe_b64encode(data).decode().rstrip("=")
+        response.set_cookie(FLASH_COOKIE, value, path="/", httponly=True, samesite="lax")
+    return response
+
+
+def read_flash(request: Request) -> dict | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        return {"ok": bool(data["ok"]), "text": str(data["text"])}
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return None  # a mangled cookie: no message rather than an error
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An url-encoded form's fields (the first value of each); oversized bodies are
+    cut, so a form post can never take the process down."""
+    body = await request.body()
+    text = body[:MAX_FORM_BYTES].decode("utf-8", errors="replace")
+    return {key: values[0] for key, values in parse_qs(text).items()}
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """`value` when it is a path on this site (never another host), else `default`."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default
+
+
+ACTIONS = ("complete", "approve", "reject", "choose")
+
+
+def command_for(action: str, step_id: str, actor: str, fields: dict[str, str]) -> Command:
+    """The workflow message a button sends; ValueError says what is missing."""
+    text = (fields.get("note") or fields.get("comment") or "").strip() or None
+    if action == "complete":
+        return CompleteStep(step_id=step_id, actor=actor, note=text)
+    if action in ("approve", "reject"):
+        return ReviewStep(step_id=step_id, actor=actor, approve=action == "approve", comment=text)
+    if action == "choose":
+        option = (fields.get("option") or "").strip()
+        if not option:
+            raise ValueError("pick one of the options first")
+        return ChooseOption(step_id=step_id, actor=actor, option=option)
+    raise ValueError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
+
+
+def overdue_by(due: datetime | None, now: datetime) -> str | None:
+    if due is None or now <= due:
+        return None
+    return human_duration(now - due)
+
+
+def guarded(handler):
+    """Turn what can go wrong outside the request (a project that does not exist or is
+    starting, Temporal or PostgreSQL unreachable) into a page that says so, not a 500.
+    The handler takes the request as its `request` keyword."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args, **kwargs):
+        request = kwargs["request"]
+        try:
+            return await handler(*args, **kwargs)
+        except NotFound as error:
+            return error_page(request, 404, "No such project", str(error))
+        except StillStarting as error:
+            return error_page(
+                request, 503, "Still starting", error.reason, "Refresh the page in a moment."
+            )
+        except (ConnectionError, RPCError) as error:
+            return error_page(request, 503, "Temporal is unreachable", str(error), _AGAIN)
+        except psycopg.OperationalError as error:
+            return error_page(request, 503, "The database is unreachable", str(error), _AGAIN)
+
+    return wrapper
+
+
+_AGAIN = "Try again in a moment; if it persists, check that `baton dev` (or the worker) runs."

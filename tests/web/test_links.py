@@ -1,0 +1,177 @@
+"""One-click action links over plain HTTP: GET confirms and changes nothing, POST acts
+once, and every bad link gets its own page (400 not valid, 410 expired, 409 used)."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from baton.commands import CompleteStep
+from baton.links import verify
+from baton.store.used_links import UsedLinksRepo
+from starters.projects import act
+from starters.web_common import command_for
+from tests.web.conftest import eventually
+
+
+async def test_get_confirms_without_acting_and_post_acts_once(site):
+    project = await site.start("Links <b>bold</b>")
+    link = site.link("sam", project.workflow_id, "idea", "complete")
+    async with site.http() as anyone:  # no sign-in: the link is the credential
+        confirm = await anyone.get(link)
+        assert confirm.status_code == 200
+        assert "Mark done “Generate idea”?" in confirm.text
+        assert "Links &lt;b&gt;bold&lt;/b&gt;" in confirm.text
+        assert "Sam Strategist (sam)" in confirm.text
+        assert f'action="{link}"' in confirm.text
+        assert (await site.status(project.workflow_id)).step("idea").state == "active"
+
+        done = await anyone.post(link, data={"note": "from the link"})
+        assert done.status_code == 200, done.text
+        assert "Done" in done.text and "completed &#39;idea&#39; by sam" in done.text
+        current = await site.status(project.workflow_id)
+        assert current.step("idea").state == "done"
+        assert current.step("idea").notes[0].text == "from the link"
+
+        for again in (await anyone.post(link), await anyone.get(link)):
+            assert again.status_code == 409
+            assert "This link was already used" in again.text
+            assert "done: completed" in again.text
+    used = await UsedLinksRepo(site.services.pool).get(_nonce(site, link))
+    assert used is not None
+    assert (used.person, used.step_id, used.action) == ("sam", "idea", "complete")
+
+
+async def test_tampered_and_malformed_links_are_not_valid(site):
+    project = await site.start()
+    link = site.link("sam", project.workflow_id, "idea", "complete")
+    claims, signature = link.removeprefix("/act/").split(".")
+    forged = "/act/" + claims[:-2] + ("AA" if claims[-2:] != "AA" else "BB") + "." + signature
+    async with site.http() as anyone:
+        for bad in (forged, link[:-3], "/act/not-a-link", "/act/a.b.c", "/act/%E2%98%83.x"):
+            for response in (await anyone.get(bad), await anyone.post(bad)):
+                assert response.status_code == 400, bad
+                assert "This link is not valid" in response.text
+        odd = site.link("sam", project.workflow_id, "idea", "delete")
+        assert (await anyone.get(odd)).status_code == 400
+    assert (await site.status(project.workflow_id)).step("idea").state == "active"
+
+
+async def test_expired_link_says_so_and_gives_the_cli_line(site):
+    project = await site.start()
+    link = site.link("sam", project.workflow_id, "idea", "complete", timedelta(seconds=-5))
+    async with site.http() as anyone:
+        for response in (await anyone.get(link), await anyone.post(link)):
+            assert response.status_code == 410
+            assert "This link has expired" in response.text
+            slug = project.workflow_id.removeprefix("project-")
+            assert f"baton complete {slug} idea --as sam" in response.text
+    assert (await site.status(project.workflow_id)).step("idea").state == "active"
+
+
+async def test_refused_action_shows_the_reason_and_uses_the_link(site):
+    project = await site.start()
+    link = site.link("eve", project.workflow_id, "idea", "complete")  # eve owns nothing
+    async with site.http() as anyone:
+        refused = await anyone.post(link)
+        assert refused.status_code == 422
+        assert "Baton refused this" in refused.text
+        assert "eve may not complete &#39;idea&#39;" in refused.text
+        again = await anyone.get(link)
+        assert again.status_code == 409 and "refused: eve may not complete" in again.text
+
+
+async def test_a_finished_step_offers_no_button(site):
+    project = await site.start()
+    client = site.services.client
+    await act(client, project.workflow_id, CompleteStep(step_id="idea", actor="sam"))
+    link = site.link("sam", project.workflow_id, "idea", "complete")
+    async with site.http() as anyone:
+        page = await anyone.get(link)
+        assert page.status_code == 200
+        assert "already done: there is nothing left to do" in page.text
+        assert "<form" not in page.text
+
+
+async def test_reject_link_asks_for_a_comment_and_sends_the_work_back(site):
+    project = await site.start()
+    wid = project.workflow_id
+    for step, actor in (("idea", "sam"), ("keywords", "sam"), ("outline", "alice")):
+        await act(site.services.client, wid, CompleteStep(step_id=step, actor=actor))
+    link = site.link("stu", wid, "approve-outline", "reject")
+    async with site.http() as anyone:
+        confirm = await anyone.get(link)
+        assert '<textarea id="comment" name="comment"' in confirm.text
+        done = await anyone.post(link, data={"comment": "too <long>"})
+        assert done.status_code == 200, done.text
+    current = await eventually(
+        lambda: site.status(wid), lambda s: s.step("outline").state == "active"
+    )
+    assert current.step("outline").revision == 2
+    assert current.step("approve-outline").approvals == []  # cleared for the next round
+
+
+async def test_two_clicks_at_once_act_once(site):
+    project = await site.start()
+    link = site.link("sam", project.workflow_id, "idea", "complete")
+    async with site.http() as one, site.http() as two:
+        first, second = await asyncio.gather(one.post(link), two.post(link))
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+
+
+async def test_unknown_project_or_step_in_a_genuine_link(site):
+    async with site.http() as anyone:
+        gone = await anyone.get(site.link("sam", "project-gone", "idea", "complete"))
+        assert gone.status_code == 404 and "No such project" in gone.text
+        project = await site.start()
+        nostep = await anyone.get(site.link("sam", project.workflow_id, "nope", "complete"))
+        assert nostep.status_code == 404 and "has no step" in nostep.text
+        # a POST that never reached a workflow does not use the link up
+        link = site.link("sam", "project-gone", "idea", "complete")
+        assert (await anyone.post(link)).status_code == 404
+        assert (await anyone.post(link)).status_code == 404
+
+
+def test_commands_the_buttons_send():
+    assert command_for("complete", "s", "a", {"note": " hi "}).note == "hi"
+    review = command_for("reject", "s", "a", {"comment": "no"})
+    assert (review.approve, review.comment) == (False, "no")
+    assert command_for("approve", "s", "a", {}).approve is True
+    assert command_for("choose", "s", "a", {"option": "video"}).option == "video"
+    for action, fields in (("choose", {}), ("delete", {})):
+        try:
+            command_for(action, "s", "a", fields)
+        except ValueError:
+            continue
+        raise AssertionError(f"{action} {fields} accepted")
+
+
+def _nonce(site, link: str) -> str:
+    return verify(site.settings.secret(), link.removeprefix("/act/"), datetime.now(UTC)).nonce
+
+
+async def test_decisions_offer_their_options_on_tasks_and_links(site):
+    project = await site.start("Campaign", playbook="social-campaign")
+    wid = project.workflow_id
+    await act(site.services.client, wid, CompleteStep(step_id="brief", actor="sam"))
+    link = site.link("pat", wid, "approach", "choose")
+    async with site.http() as anyone:
+        confirm = await anyone.get(link)
+        assert '<option value="paid">' in confirm.text
+        assert '<option value="organic">' in confirm.text
+        missing = await anyone.post(link, data={})
+        assert missing.status_code == 400 and "pick one of the options" in missing.text
+        done = await anyone.post(link, data={"option": "organic"})
+        assert done.status_code == 200, done.text
+    assert (await site.status(wid)).step("approach").option == "organic"
+
+
+async def test_choose_from_my_tasks(site):
+    project = await site.start("Campaign", playbook="social-campaign")
+    wid = project.workflow_id
+    await act(site.services.client, wid, CompleteStep(step_id="brief", actor="sam"))
+    async with site.http("pat") as pat:
+        tasks = await eventually(lambda: pat.get("/tasks"), lambda r: "approach" in r.text)
+        assert '<option value="paid">' in tasks.text
+        fields = {"workflow_id": wid, "step_id": "approach", "action": "choose"}
+        await pat.post("/tasks/act", data={**fields, "option": "paid"})
+        assert "chosen &#39;approach&#39;" in (await pat.get("/tasks")).text
+    assert (await site.status(wid)).step("approach").option == "paid"
