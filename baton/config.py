@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     dev_port: int = Field(7233, validation_alias="BATON_TEMPORAL_PORT")
     dev_ui_port: int = Field(8233, validation_alias="BATON_TEMPORAL_UI_PORT")
+    api_port: int = Field(8000, validation_alias="BATON_API_PORT")
     public_url: str = Field("http://localhost:8000", validation_alias="BATON_PUBLIC_URL")
     secret_key: str | None = Field(None, validation_alias="BATON_SECRET_KEY")
     sendgrid_api_key: str | None = Field(None, validation_alias="SENDGRID_API_KEY")

@@ -190,6 +190,8 @@ def visibility_query(
         )
         if value
     ]
+    if state == "active":  # a terminated run keeps the last state it upserted
+        clauses.append("ExecutionStatus = 'Running'")
     if overdue:
         clauses.append("BatonOverdue = true")
     return " AND ".join(clauses)

