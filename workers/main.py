@@ -25,8 +25,10 @@ from baton.config import Settings
 from baton.notify.channels import EmailChannel, SlackChannel
 from baton.store.database import database_url, open_pool
 from baton.store.migrate import migrate
+from workers.sandbox import workflow_runner
 from workers.sender import OutboxSender
 from workflows.project import SEARCH_ATTRIBUTES, MarketingProject
+from workflows.recurring import RecurringProject
 
 _INDEXED_TYPES = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -94,9 +96,9 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[MarketingProject],
+        workflows=[MarketingProject, RecurringProject],
         activities=activities.all,
-        **options,
+        **{"workflow_runner": workflow_runner(), **options},
     )
 
 
@@ -117,24 +119,28 @@ def build_sender(settings: Settings, pool: AsyncConnectionPool) -> OutboxSender:
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run the worker and the outbox sender until `stop` is set or SIGINT/SIGTERM."""
+    """The `baton worker` process: until `stop` is set or SIGINT/SIGTERM arrives."""
     client = await connect(settings)
-    try:
-        await ensure_search_attributes(client, settings.temporal_namespace)
-    except Exception as error:  # a namespace we may not administer: say so, go on
-        logging.warning("could not check Baton's search attributes: %s", error)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     pool = await open_store(settings)
     try:
-        signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
-        recorder = PostgresRecorder(pool, signer, settings.channels)
-        catalog = PostgresCatalog(pool)
-        worker = build_worker(client, settings.task_queue, catalog, recorder)
-        sender = build_sender(settings, pool)
-        async with worker:
-            await asyncio.gather(stop.wait(), sender.run(stop))
+        await serve(settings, client, pool, stop)
     finally:
         await pool.close()
+
+
+async def serve(settings: Settings, client: Client, pool: AsyncConnectionPool, stop) -> None:
+    """Run the worker and the outbox sender until `stop` is set; in-flight work finishes."""
+    try:
+        await ensure_search_attributes(client, settings.temporal_namespace)
+    except Exception as error:  # a namespace we may not administer: say so, go on
+        logging.warning("could not check Baton's search attributes: %s", error)
+    signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
+    recorder = PostgresRecorder(pool, signer, settings.channels)
+    worker = build_worker(client, settings.task_queue, PostgresCatalog(pool), recorder)
+    sender = build_sender(settings, pool)
+    async with worker:
+        await asyncio.gather(stop.wait(), sender.run(stop))
