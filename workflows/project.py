@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
 
     from activities.project import ProjectActivities
     from activities.recorders import EffectsBatch
@@ -65,7 +65,10 @@ class MarketingProject:
         carried: core.Project | None = None,
         options: RunOptions | None = None,
     ) -> None:
-        self.request = request
+        # A start with the contract's input alone (the Temporal UI, another SDK) arrives
+        # as a plain mapping: the SDK applies type hints only when every argument is given.
+        self.raw_request = request
+        self.request = request if isinstance(request, StartProject) else None
         self.options = options or RunOptions()
         self.project: core.Project | None = carried
         self.outbox: list[EffectsBatch] = []
@@ -79,6 +82,14 @@ class MarketingProject:
         carried: core.Project | None = None,
         options: RunOptions | None = None,
     ) -> core.ProjectStatus:
+        if self.request is None:
+            try:
+                self.request = StartProject.model_validate(self.raw_request)
+            except ValidationError as error:
+                problem = error.errors()[0]
+                field = ".".join(str(p) for p in problem["loc"]) or "input"
+                message = f"the start input's field '{field}': {problem['msg']}"
+                raise ApplicationError(message, type="Refused", non_retryable=True) from None
         if self.project is None:
             await self.start()
         else:

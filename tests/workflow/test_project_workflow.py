@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from baton.commands import CompleteStep, ReviewStep
 from baton.state import Refused
@@ -35,7 +35,7 @@ async def _eventually_status(env, workflow_id, ready):
             status = await projects.status(env.client, workflow_id)
             if ready(status):
                 return status
-        except ConnectionError:
+        except (ConnectionError, projects.StillStarting):
             pass
         await env.sleep(timedelta(seconds=1))
     raise AssertionError("the workflow never caught up")
@@ -181,3 +181,35 @@ async def test_continue_as_new_carries_the_project_over_intact(own_env):
             env.client, handle.id, CompleteStep(step_id="draft", actor="alice")
         )
         assert "completed 'draft'" in result.message
+
+
+async def test_the_start_input_alone_starts_a_project_as_from_the_temporal_ui(env):
+    """The Temporal UI (or any SDK) sends one JSON argument, not the Python types."""
+    request = blog_request()
+    async with project_worker(env) as (queue, _):
+        handle = await env.client.start_workflow(
+            "MarketingProject",
+            request.model_dump(mode="json", exclude_none=True),
+            id=request.workflow_id,
+            task_queue=queue,
+        )
+        STARTED.append(handle)
+        status = await _eventually_status(env, handle.id, lambda s: True)
+        assert status.name == request.name
+        assert status.step("idea").owners == ["sam"]
+
+
+async def test_a_start_input_missing_a_field_fails_the_start_clearly(env):
+    async with project_worker(env) as (queue, _):
+        handle = await env.client.start_workflow(
+            "MarketingProject",
+            {"playbook": "blog-post", "name": "No PM"},
+            id="project-no-pm",
+            task_queue=queue,
+        )
+        STARTED.append(handle)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        assert "the start input's field 'project_manager': Field required" in str(
+            failure.value.cause
+        )
