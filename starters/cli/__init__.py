@@ -12,20 +12,46 @@ from pydantic import ValidationError
 
 from baton.playbook import PlaybookError
 from baton.state import Refused
-from starters.cli import dev, playbooks, projects, store
+from starters.cli import dev, playbooks, projects, schedules, store
 from starters.cli.output import fail
 
 app = typer.Typer(
     name="baton",
     help="Baton runs your team's repeatable marketing projects: every step an owner and a "
     "deadline, reminders, follow-ups, approvals and hand-offs.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode="rich",
 )
+GUIDE = """Usage: baton COMMAND [OPTIONS]   (baton --help lists every command)
+
+Get going:
+  make run                                  the whole stack with a demo project
+  baton playbook list                       the playbooks you can run
+  baton playbook plan blog-post --launch 2026-12-15
+  baton start blog-post --name "Spring post" --launch 2026-12-15 --pm pat \\
+      --assign writer=alice ...             start a project
+Day to day:
+  baton tasks alice                         what waits on Alice, overdue first
+  baton complete PROJECT STEP --as alice    mark a step done
+  baton review PROJECT STEP --approve --as stu
+  baton status PROJECT                      steps, owners, dues, the log, the Web UI link
+  baton inbox alice                         Alice's messages
+Try a playbook without waiting weeks:
+  baton simulate scenario.yaml              a project on a time-skipping clock
+"""
+
+
+@app.callback(invoke_without_command=True)
+def guide(context: typer.Context) -> None:
+    """Without a command: a short guide."""
+    if context.invoked_subcommand is None:
+        print(GUIDE)
+
+
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
 projects.register(app)
+schedules.register(app)
 dev.register(app)
 store.register(app)
 
