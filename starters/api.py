@@ -41,14 +41,16 @@ from baton.people import Person
 from baton.people_import import parse_people_csv, parse_people_yaml
 from baton.plan import Plan, plan_playbook
 from baton.playbook import Playbook, PlaybookError, Problem, parse_playbook
+from baton.recurring import RecurringSpec
 from baton.schedule import zone
 from baton.state import ProjectStatus, Refused, check_start
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.tokens import hash_token, new_token
-from starters import projects
+from starters import projects, schedules
 from starters.projects import NotFound, ProjectRow, TaskRow
+from starters.schedules import ScheduleRow
 from starters.web import Services, get_services
 from workflows.project import ActionResult
 
@@ -598,3 +600,69 @@ async def reschedule(
 @router.post("/projects/{project}/cancel", tags=["actions"], summary="Cancel a project (PM)")
 async def cancel(project: ProjectRef, body: Cancel, me: Me, services: ServicesDep) -> ActionView:
     return await _act(services, project, CancelProject(actor=me.id, reason=body.reason))
+
+
+# -- recurring projects
+
+
+class NewSchedule(BaseModel):
+    """A recurring project: the project each occurrence starts and when it occurs."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: RecurringSpec
+    every: str | None = Field(default=None, examples=["weekly on Tue at 09:00"])
+    cron: str | None = Field(default=None, examples=["0 9 * * 2"])
+
+
+class ScheduleNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = None
+
+
+@router.get("/schedules", tags=["schedules"], summary="List recurring projects")
+async def list_recurring(me: Me, services: ServicesDep) -> list[ScheduleRow]:
+    return await schedules.list_schedules(services.client)
+
+
+@router.post(
+    "/schedules", tags=["schedules"], summary="Create a recurring project", status_code=201
+)
+async def create_recurring(body: NewSchedule, me: Me, services: ServicesDep) -> ScheduleRow:
+    """A Temporal Schedule starting one project per occurrence, its launch date the
+    occurrence's date plus `lead_days`, with the same assignments each time."""
+    today = datetime.now(UTC).astimezone(zone(body.spec.timezone)).date()
+    catalog = PostgresCatalog(services.pool)
+    await projects.check_start_request(catalog, body.spec.project_for(today), today)
+    return await schedules.create_schedule(
+        services.client,
+        body.spec,
+        task_queue=services.settings.task_queue,
+        every=body.every,
+        cron=body.cron,
+    )
+
+
+@router.get("/schedules/{schedule_id}", tags=["schedules"], summary="One recurring project")
+async def get_recurring(schedule_id: str, me: Me, services: ServicesDep) -> ScheduleRow:
+    return await schedules.describe_schedule(services.client, schedule_id)
+
+
+@router.post("/schedules/{schedule_id}/pause", tags=["schedules"], summary="Pause a schedule")
+async def pause_recurring(
+    schedule_id: str, body: ScheduleNote, me: Me, services: ServicesDep
+) -> ScheduleRow:
+    return await schedules.pause_schedule(services.client, schedule_id, body.note)
+
+
+@router.post("/schedules/{schedule_id}/resume", tags=["schedules"], summary="Resume a schedule")
+async def resume_recurring(
+    schedule_id: str, body: ScheduleNote, me: Me, services: ServicesDep
+) -> ScheduleRow:
+    return await schedules.resume_schedule(services.client, schedule_id, body.note)
+
+
+@router.delete(
+    "/schedules/{schedule_id}", tags=["schedules"], summary="Delete a schedule", status_code=204
+)
+async def delete_recurring(schedule_id: str, me: Me, services: ServicesDep) -> None:
+    await schedules.delete_schedule(services.client, schedule_id)

@@ -559,3 +559,46 @@ async def test_the_cli_makes_a_token_shown_once_and_stored_hashed(tmp_path):
         assert unknown.returncode == 1 and "no person 'nobody'" in unknown.stderr
     finally:
         pg.drop_database(url)
+
+
+async def test_recurring_projects_through_the_api(baton):
+    slug = f"weekly-{uuid.uuid4().hex[:6]}"
+    spec = {
+        "playbook": "blog-post",
+        "name": "Weekly post",
+        "slug": slug,
+        "timezone": "Europe/Berlin",
+        "assignments": BLOG_TEAM,
+        "project_manager": "pat",
+        "lead_days": 40,
+    }
+    created = await baton["pat"].post(
+        "/api/schedules", json={"spec": spec, "every": "weekly on Tue at 09:00"}
+    )
+    assert created.status_code == 201, created.text
+    row = created.json()
+    assert row["schedule_id"] == f"schedule-{slug}"
+    assert row["playbook"] == "blog-post" and row["paused"] is False
+    duplicate = await baton["pat"].post("/api/schedules", json={"spec": spec, "cron": "0 9 * * 2"})
+    assert duplicate.status_code == 409
+    bad = await baton["pat"].post(
+        "/api/schedules", json={"spec": spec | {"slug": "x1"}, "every": "fortnightly-ish"}
+    )
+    assert bad.status_code == 422
+    missing_role = await baton["pat"].post(
+        "/api/schedules",
+        json={"spec": spec | {"slug": "x2", "assignments": {"writer": "alice"}}, "every": "daily"},
+    )
+    assert missing_role.status_code in (409, 422)
+    paused = await baton["pat"].post(
+        f"/api/schedules/{row['schedule_id']}/pause", json={"note": "holidays"}
+    )
+    assert paused.json()["paused"] is True
+    resumed = await baton["pat"].post(f"/api/schedules/{row['schedule_id']}/resume", json={})
+    assert resumed.json()["paused"] is False
+    listed = await baton["sam"].get("/api/schedules")
+    assert row["schedule_id"] in [r["schedule_id"] for r in listed.json()]
+    deleted = await baton["pat"].delete(f"/api/schedules/{row['schedule_id']}")
+    assert deleted.status_code == 204
+    gone = await baton["pat"].get(f"/api/schedules/{row['schedule_id']}")
+    assert gone.status_code == 404
