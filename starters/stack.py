@@ -195,14 +195,15 @@ def _print_guide(console: Console, settings: Settings, tokens: dict, project_id)
         console.print("\nDemo people's API tokens (sign in to the dashboard with one):")
         for person, token in tokens.items():
             console.print(f"  {person:6} {token}")
-        alice = tokens.get("alice", "")
+        sam = tokens.get("sam", "")
         console.print(
             "\nNext, in another terminal:\n"
             "  export PATH=$PWD/.venv/bin:$PATH\n"
-            f"  baton status {demo.PROJECT_SLUG}\n"
+            + _exports(settings)
+            + f"  baton status {demo.PROJECT_SLUG}\n"
             f"  baton tasks sam\n"
             f"  baton complete {demo.PROJECT_SLUG} idea --as sam\n"
-            f"  curl -H 'Authorization: Bearer {alice}' {api}/api/me/tasks\n"
+            f"  curl -H 'Authorization: Bearer {sam}' {api}/api/me/tasks\n"
             "  baton inbox sam",
             highlight=False,
             soft_wrap=True,
@@ -218,3 +219,14 @@ def _print_guide(console: Console, settings: Settings, tokens: dict, project_id)
             highlight=False,
         )
     console.print("\nCtrl-C stops everything.")
+
+
+def _exports(settings: Settings) -> str:
+    """The settings a second terminal needs when `baton dev` runs on other ports."""
+    lines = []
+    if settings.dev_port != 7233:
+        lines.append(f"  export TEMPORAL_ADDRESS={settings.temporal_address}")
+        lines.append(f"  export TEMPORAL_UI_URL={settings.temporal_ui_url}")
+    if settings.home != Path(".baton"):
+        lines.append(f"  export BATON_HOME={settings.home}")
+    return "".join(f"{line}\n" for line in lines)
