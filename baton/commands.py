@@ -7,9 +7,9 @@ import unicodedata
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from baton.schedule import zone
+from baton.schedule import TimeZoneName
 
 _SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -35,16 +35,10 @@ class StartProject(_Message):
     slug: str | None = Field(default=None, pattern=_SLUG)
     launch_date: date | None = None
     start_date: date | None = None
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     assignments: dict[str, str] = {}
     project_manager: str = Field(min_length=1)
     inputs: dict[str, Any] = {}
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
 
     @property
     def project_slug(self) -> str:

@@ -5,7 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from baton.schedule import WorkingHours, parse_days, parse_hours, zone
+from baton.schedule import TimeZoneName, WorkingHours, parse_days, parse_hours
 
 
 class TimeOff(BaseModel):
@@ -28,18 +28,12 @@ class Person(BaseModel):
     name: str = ""
     email: str | None = None
     slack_id: str | None = None
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     working_hours: str = "09:00-17:00"
     working_days: str = "mon-fri"
     manager: str | None = None
     backup: str | None = None
     time_off: list[TimeOff] = []
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
 
     @field_validator("working_hours")
     @classmethod

@@ -8,10 +8,10 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from baton.commands import _SLUG, StartProject, slugify
-from baton.schedule import zone
+from baton.schedule import TimeZoneName, zone
 
 SCHEDULE_PREFIX = "schedule-"
 
@@ -31,17 +31,11 @@ class RecurringSpec(BaseModel):
     playbook_version: int | None = Field(default=None, ge=1)
     name: str = Field(min_length=1)  # "Newsletter" -> projects "Newsletter 2026-12-15"
     slug: str | None = Field(default=None, pattern=_SLUG)  # the projects' slug prefix
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     assignments: dict[str, str] = {}
     project_manager: str = Field(min_length=1)
     inputs: dict[str, Any] = {}
     lead_days: int = Field(default=0, ge=0)  # launch date = occurrence date + lead_days
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone(value)
-        return value
 
     @property
     def slug_prefix(self) -> str:

@@ -8,10 +8,11 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 DAY = timedelta(days=1)
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -57,6 +58,15 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(
             f"unknown time zone '{name}'; use an IANA name like Europe/Berlin"
         ) from None
+
+
+def _known_zone(name: str) -> str:
+    zone(name)
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name, refused with a clear message when unknown."""
 
 
 def local_instant(day: date, at: time, tz: str) -> datetime:
