@@ -84,7 +84,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
         console.print(f"[green]✓[/] {count} bundled playbooks published")
         server = await step(console, "Starting the Temporal dev server", _temporal(settings, home))
         console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
-        client = await step(console, "Connecting to Temporal", connect(settings))
+        client = await step(console, "Connecting to Temporal", _connect_when_healthy(settings))
         tasks["worker"] = asyncio.create_task(serve(settings, client, pool, stop))
         api = uvicorn.Server(
             uvicorn.Config(
@@ -170,6 +170,18 @@ async def _temporal(settings: Settings, home: Path):
             server.terminate()
         raise ComponentFailed("Temporal dev server", f"did not start; see {home / 'temporal.log'}")
     return server
+
+
+async def _connect_when_healthy(settings: Settings, timeout: float = 60):
+    """The dev server opens its port before its frontend is healthy: retry until it is."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await connect(settings)
+        except ConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def _started(api: uvicorn.Server, task: asyncio.Task) -> None:

@@ -117,6 +117,11 @@ async def scheduled(dev_server):
     catalog = MemoryCatalog(find_playbook("newsletter"), {})
     async with build_worker(client, queue, catalog, MemoryRecorder()):
         yield client, queue
+        # The dev server is the session's: leave no project without a worker behind,
+        # or other tests listing projects would wait on them.
+        running = f"TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"
+        async for execution in client.list_workflows(running):
+            await client.get_workflow_handle(execution.id).terminate(reason="test finished")
 
 
 async def test_a_weekly_schedule_starts_a_project_when_triggered(scheduled):

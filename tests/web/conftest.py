@@ -62,7 +62,7 @@ TEAM = {
     "dana": "Dana",
     "sol": "Sol",
     "stu": "Stu Stakeholder",
-    "eve": "Eve Outsider",
+    "oona": "Oona Outsider",
 }
 BLOG_TEAM = {
     "strategist": "sam",

@@ -48,7 +48,7 @@ async def test_feed_needs_the_persons_own_token_or_session(site):
         assert (await anyone.get("/people/sam/calendar.ics")).status_code == 401
         bad = await anyone.get("/people/sam/calendar.ics", params={"token": "bt_nope"})
         assert bad.status_code == 401
-        other = await anyone.get("/people/sam/calendar.ics", params={"token": site.tokens["eve"]})
+        other = await anyone.get("/people/sam/calendar.ics", params={"token": site.tokens["oona"]})
         assert other.status_code == 403
     async with site.http("sam") as sam:
         own = await sam.get("/people/sam/calendar.ics")

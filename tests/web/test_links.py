@@ -69,14 +69,14 @@ async def test_expired_link_says_so_and_gives_the_cli_line(site):
 
 async def test_refused_action_shows_the_reason_and_uses_the_link(site):
     project = await site.start()
-    link = site.link("eve", project.workflow_id, "idea", "complete")  # eve owns nothing
+    link = site.link("oona", project.workflow_id, "idea", "complete")  # oona owns nothing
     async with site.http() as anyone:
         refused = await anyone.post(link)
         assert refused.status_code == 422
         assert "Baton refused this" in refused.text
-        assert "eve may not complete &#39;idea&#39;" in refused.text
+        assert "oona may not complete &#39;idea&#39;" in refused.text
         again = await anyone.get(link)
-        assert again.status_code == 409 and "refused: eve may not complete" in again.text
+        assert again.status_code == 409 and "refused: oona may not complete" in again.text
 
 
 async def test_a_finished_step_offers_no_button(site):

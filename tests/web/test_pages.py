@@ -89,25 +89,25 @@ async def test_unknown_project_is_a_404_page(site):
 async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(site):
     project = await site.start()
     wid = project.workflow_id
-    async with site.http("eve") as eve:
-        response = await eve.post(
+    async with site.http("oona") as oona:
+        response = await oona.post(
             "/tasks/act", data={"workflow_id": wid, "step_id": "idea", "action": "complete"}
         )
         assert response.status_code == 303 and response.headers["location"] == "/tasks"
-        tasks = await eve.get("/tasks")
-        assert "Baton refused: eve may not complete &#39;idea&#39;" in tasks.text
+        tasks = await oona.get("/tasks")
+        assert "Baton refused: oona may not complete &#39;idea&#39;" in tasks.text
         assert "Nothing waits on you" in tasks.text
-        again = await eve.get("/tasks")
+        again = await oona.get("/tasks")
         assert "Baton refused" not in again.text  # a flash shows once
 
-        odd = await eve.post(
+        odd = await oona.post(
             "/tasks/act", data={"workflow_id": wid, "step_id": "idea", "action": "explode"}
         )
         assert odd.status_code == 303
-        assert "unknown action" in (await eve.get("/tasks")).text
-        empty = await eve.post("/tasks/act", data={})
+        assert "unknown action" in (await oona.get("/tasks")).text
+        empty = await oona.post("/tasks/act", data={})
         assert empty.status_code == 303
-        assert "incomplete" in (await eve.get("/tasks")).text
+        assert "incomplete" in (await oona.get("/tasks")).text
 
     async with site.http("sam") as sam:
         tasks = await eventually(lambda: sam.get("/tasks"), lambda r: wid in r.text)
