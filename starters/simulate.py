@@ -22,7 +22,8 @@ from baton.commands import COMMANDS, Command, StartProject
 from baton.config import installed_binary
 from baton.people import Person
 from baton.playbook import Playbook, find_playbook
-from baton.state import LogEntry, ProjectStatus, Refused, closed_reason
+from baton.schedule import zone
+from baton.state import LogEntry, ProjectStatus, Refused, check_start, closed_reason
 from starters.projects import StillStarting, act, start_project, status
 from workers.main import build_worker, ensure_search_attributes
 from workflows.project import RunOptions
@@ -221,6 +222,11 @@ async def _run(
         if gap > timedelta(0):
             await env.sleep(gap)
 
+    today = loaded.start_at.astimezone(zone(loaded.request.timezone)).date()
+    try:  # refuse a start the workflow would refuse, before anything runs
+        check_start(loaded.request, loaded.playbook, today)
+    except Refused as refused:
+        raise ScenarioError(f"the project cannot start: {refused.reason}") from None
     say(f"starting '{loaded.request.name}' at {loaded.start_at:%Y-%m-%d %H:%M}Z")
     handle = await start_project(env.client, loaded.request, queue, options)
     workflow_id = handle.id

@@ -193,3 +193,16 @@ def test_simulate_names_the_bad_field(tmp_path):
     assert result.returncode == 1
     assert "action 1: unknown action 'finish_step'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_simulate_refuses_a_project_that_cannot_start(tmp_path):
+    scenario = tmp_path / "past.yaml"
+    scenario.write_text(
+        "playbook: blog-post\nname: Past post\nlaunch_date: 2026-01-15\n"
+        "start_at: 2026-02-01T09:00:00Z\nproject_manager: pat\n"
+        "assignments: {strategist: sam, seo: sam, writer: alice, designer: dana, social: sol,"
+        " stakeholder: stu}\n"
+    )
+    result = subprocess.run([BATON, "simulate", str(scenario)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "the launch date 2026-01-15 is in the past (today is 2026-02-01)" in result.stderr
