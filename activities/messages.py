@@ -66,6 +66,7 @@ def compose(
                     subject=rendered.subject,
                     body_text=rendered.text,
                     body_html=rendered.html,
+                    links=[link.model_dump() for link in rendered.links],
                 )
             )
     return messages

@@ -23,7 +23,7 @@ from baton.notify.channels import (
     TemporaryFailure,
     backoff,
 )
-from baton.notify.render import MessageContext, PersonRef, render
+from baton.notify.render import Link, MessageContext, PersonRef, render
 from baton.people import Person
 from baton.store.outbox import OutboxMessage, OutboxRepo, OutboxRow, insert_messages
 from baton.store.people import PeopleRepo
@@ -98,7 +98,10 @@ class OutboxSender:
             )  # fmt: skip
         if self.slack is None or person is None or not person.slack_id:
             raise PermanentFailure(f"no Slack channel or Slack id for {row.recipient}")
-        return await asyncio.to_thread(self.slack.send, person.slack_id, row.subject, row.body_text)
+        links = [Link.model_validate(link) for link in row.links]
+        return await asyncio.to_thread(
+            self.slack.send, person.slack_id, row.subject, row.body_text, links
+        )
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
         """Record the failure and tell the project manager, in their mailbox."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
@@ -35,6 +36,7 @@ class OutboxMessage(BaseModel):
     subject: str
     body_text: str
     body_html: str
+    links: list[dict[str, Any]] = []  # {label, url, style}: buttons where a channel has them
 
 
 class OutboxRow(OutboxMessage):
@@ -65,7 +67,9 @@ async def insert_messages(conn: AsyncConnection, messages: Sequence[OutboxMessag
     """Write messages not written before (by idempotency key); returns how many were new.
     Takes the caller's connection so it can share a transaction with `insert_events`."""
     rows = [
-        message.model_dump() | {"mailbox": message.channel == "mailbox"} for message in messages
+        message.model_dump()
+        | {"mailbox": message.channel == "mailbox", "links": Jsonb(message.links)}
+        for message in messages
     ]
     if not rows:
         return 0

@@ -155,6 +155,9 @@ async def test_slack_gets_a_direct_message_with_blocks(team):
     [message] = slack.messages
     assert message["channel"] == "U0ALICE"
     assert message["blocks"] and "Create blog post outline" in message["text"]
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons[0]["text"]["text"] == "Mark as done"
+    assert buttons[0]["url"].startswith("http://baton.test/act/")
 
 
 async def test_a_sender_dying_mid_send_leaves_the_message_to_be_sent_once(team):
