@@ -12,7 +12,6 @@ Baton cannot use (naming the field, or listing a file's problems with where they
 503 Temporal unreachable.
 """
 
-import asyncio
 import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
@@ -507,15 +506,8 @@ async def start(
         check_start(request, found.playbook, today)
     except Refused as refused:
         raise FieldProblem(_start_field(request, found.playbook), refused.reason) from None
-    handle = await projects.start_project(services.client, request, services.settings.task_queue)
-    for _ in range(100):  # the first activity looks up the playbook and the people
-        try:
-            status = await projects.status(services.client, handle.id)
-            break
-        except projects.StillStarting:
-            await asyncio.sleep(0.1)
-    else:
-        status = await projects.status(services.client, handle.id)
+    task_queue = services.settings.task_queue
+    status = await projects.start_and_wait(services.client, request, task_queue)
     response.headers["Location"] = f"{router.prefix}/projects/{status.slug}"
     return _view(services, status)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from baton.commands import StartProject
 from baton.people import Person
@@ -77,7 +77,8 @@ async def ensure_project(client: Client, task_queue: str) -> tuple[str, bool]:
     try:
         await client.get_workflow_handle(request.workflow_id).describe()
         return request.workflow_id, False
-    except RPCError:
-        pass
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
     await projects.start_project(client, request, task_queue)
     return request.workflow_id, True

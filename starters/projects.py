@@ -1,6 +1,7 @@
 """Driving projects through Temporal: start, act, read, list. Every way in (CLI, API,
 dashboard, simulate) goes through here, so all reach the same workflow messages."""
 
+import asyncio
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -74,6 +75,20 @@ async def start_project(
             f"a project with id '{request.workflow_id}' already exists; give this one another "
             "name or --slug"
         ) from None
+
+
+async def start_and_wait(
+    client: Client, request: StartProject, task_queue: str, attempts: int = 100
+) -> ProjectStatus:
+    """Start a project and return its status once its first steps are handed out (the
+    workflow's first activity looks up the playbook and the people)."""
+    handle = await start_project(client, request, task_queue)
+    for _ in range(attempts):
+        try:
+            return await status(client, handle.id)
+        except StillStarting:
+            await asyncio.sleep(0.1)
+    return await status(client, handle.id)
 
 
 async def act(client: Client, workflow_id: str, command: Command) -> ActionResult:

@@ -13,6 +13,7 @@ from baton.plan import plan_playbook
 from baton.playbook import PlaybookError, find_playbook, load_playbook
 from baton.store.playbooks import PlaybookRepo
 from starters.cli.output import console, errors, fail, print_json
+from starters.cli.store import with_store
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
 
@@ -42,8 +43,6 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML fil
 def publish(files: Annotated[list[Path], typer.Argument(help="Playbook YAML files.")]) -> None:
     """Store playbooks as new versions (only when their content changed). Running
     projects keep the version they started with."""
-    from starters.cli.store import with_store
-
     bodies = []
     for path in files:
         load_playbook(path)  # refuse a broken file before anything is stored
@@ -61,8 +60,6 @@ def publish(files: Annotated[list[Path], typer.Argument(help="Playbook YAML file
 @app.command("list")
 def list_(json: JsonFlag = False) -> None:
     """The published playbooks, latest version of each."""
-    from starters.cli.store import with_store
-
     rows = with_store(lambda pool: PlaybookRepo(pool).list_latest())
     if json:
         print_json(rows)
@@ -86,8 +83,6 @@ def show(
     if Path(playbook_id).suffix in (".yaml", ".yml") or Path(playbook_id).exists():
         playbook, found = find_playbook(playbook_id), None
     else:
-        from starters.cli.store import with_store
-
         playbook, found = with_store(lambda pool: PlaybookRepo(pool).get(playbook_id, version))
     if json:
         print_json({**playbook.model_dump(mode="json"), "version": found})

@@ -107,13 +107,7 @@ def start(
         finally:
             await pool.close()
         client = await connect(settings)
-        handle = await projects.start_project(client, request, settings.task_queue)
-        for _ in range(100):  # wait for the first step to be handed out
-            try:
-                return await projects.status(client, handle.id)
-            except projects.StillStarting:
-                await asyncio.sleep(0.1)
-        return await projects.status(client, handle.id)
+        return await projects.start_and_wait(client, request, settings.task_queue)
 
     result = asyncio.run(run())
     if json:
