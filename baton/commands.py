@@ -28,13 +28,14 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class StartProject(_Message):
+class ProjectTemplate(_Message):
+    """Who runs which playbook, and how: what a start input and a recurring project's
+    spec have in common."""
+
     playbook: str = Field(min_length=1)
     playbook_version: int | None = Field(default=None, ge=1)
     name: str = Field(min_length=1)
     slug: str | None = Field(default=None, pattern=_SLUG)
-    launch_date: date | None = None
-    start_date: date | None = None
     timezone: TimeZoneName = "UTC"
     assignments: dict[str, str] = {}
     project_manager: str = Field(min_length=1)
@@ -43,6 +44,13 @@ class StartProject(_Message):
     @property
     def project_slug(self) -> str:
         return self.slug or slugify(self.name) or "project"
+
+
+class StartProject(ProjectTemplate):
+    """The contract's start input (DESIGN.md section 3)."""
+
+    launch_date: date | None = None
+    start_date: date | None = None
 
     @property
     def workflow_id(self) -> str:

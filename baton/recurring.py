@@ -6,12 +6,11 @@ Pure: no clock, no Temporal. `starters.schedules` turns a cadence into a Schedul
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from baton.commands import _SLUG, StartProject, slugify
-from baton.schedule import TimeZoneName, zone
+from baton.commands import ProjectTemplate, StartProject
+from baton.schedule import zone
 
 SCHEDULE_PREFIX = "schedule-"
 
@@ -21,29 +20,16 @@ def schedule_id_for(slug: str) -> str:
     return slug if slug.startswith(SCHEDULE_PREFIX) else f"{SCHEDULE_PREFIX}{slug}"
 
 
-class RecurringSpec(BaseModel):
+class RecurringSpec(ProjectTemplate):
     """The project each occurrence starts: a start input without its date, plus how many
-    days ahead of the occurrence the project's launch date lies."""
+    days ahead of the occurrence the project's launch date lies. Its `name` and `slug`
+    are the projects' prefixes: "Newsletter" -> projects "Newsletter 2026-12-15"."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    playbook: str = Field(min_length=1)
-    playbook_version: int | None = Field(default=None, ge=1)
-    name: str = Field(min_length=1)  # "Newsletter" -> projects "Newsletter 2026-12-15"
-    slug: str | None = Field(default=None, pattern=_SLUG)  # the projects' slug prefix
-    timezone: TimeZoneName = "UTC"
-    assignments: dict[str, str] = {}
-    project_manager: str = Field(min_length=1)
-    inputs: dict[str, Any] = {}
     lead_days: int = Field(default=0, ge=0)  # launch date = occurrence date + lead_days
 
     @property
-    def slug_prefix(self) -> str:
-        return self.slug or slugify(self.name) or "project"
-
-    @property
     def schedule_id(self) -> str:
-        return schedule_id_for(self.slug_prefix)
+        return schedule_id_for(self.project_slug)
 
     def occurrence_date(self, at: datetime) -> date:
         """The occurrence's date where the team is (the spec's time zone)."""
@@ -57,7 +43,7 @@ class RecurringSpec(BaseModel):
             playbook=self.playbook,
             playbook_version=self.playbook_version,
             name=f"{self.name} {launch.isoformat()}",
-            slug=f"{self.slug_prefix}-{launch.isoformat()}",
+            slug=f"{self.project_slug}-{launch.isoformat()}",
             launch_date=launch,
             timezone=self.timezone,
             assignments=self.assignments,

@@ -67,7 +67,7 @@ async def create_schedule(
     action = ScheduleActionStartWorkflow(
         RecurringProject.run,
         spec,
-        id=f"recurring-{spec.slug_prefix}",  # the server appends each occurrence's time
+        id=f"recurring-{spec.project_slug}",  # the server appends each occurrence's time
         task_queue=task_queue,
         static_summary=f"Starts the next '{spec.name}' project ({spec.playbook})",
     )
