@@ -5,12 +5,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from baton.errors import Invalid, NotFound, Problem, invalid
 from baton.people import Person
 from baton.playbook import Playbook
-
-
-class CatalogError(ValueError):
-    """The catalog cannot give what was asked for; the message says what to fix."""
 
 
 class ResolvedPlaybook(BaseModel):
@@ -19,6 +16,9 @@ class ResolvedPlaybook(BaseModel):
 
 
 class Catalog(Protocol):
+    """`playbook` raises NotFound (naming the field at fault: playbook or
+    playbook_version); `people` leaves unknown ids out."""
+
     async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook: ...
 
     async def people(self, person_ids: list[str]) -> dict[str, Person]: ...
@@ -33,8 +33,9 @@ class MemoryCatalog:
 
     async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
         if playbook_id != self._playbook.id:
-            raise CatalogError(
-                f"this catalog has playbook '{self._playbook.id}', not '{playbook_id}'"
+            raise NotFound(
+                f"this catalog has playbook '{self._playbook.id}', not '{playbook_id}'",
+                field="playbook",
             )
         return ResolvedPlaybook(playbook=self._playbook, version=version)
 
@@ -48,20 +49,15 @@ def people_from_mapping(data: object, source: str) -> dict[str, Person]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise CatalogError(f"{source}: people are a mapping of person id to their details")
+        raise Invalid(f"{source}: people are a mapping of person id to their details")
     people = {}
     for person_id, fields in data.items():
         try:
             people[str(person_id)] = Person.model_validate({"id": str(person_id), **(fields or {})})
         except ValidationError as error:
-            problem = error.errors()[0]
-            field = ".".join(str(p) for p in problem["loc"])
-            message = problem["msg"].removeprefix("Value error, ")
-            raise CatalogError(
-                f"{source}: person '{person_id}', field '{field}': {message}"
-            ) from None
+            raise invalid(error, f"{source}: person '{person_id}'") from None
         except TypeError:
-            raise CatalogError(
-                f"{source}: person '{person_id}' needs a mapping of fields"
-            ) from None
+            where = f"person '{person_id}'"
+            problem = Problem(file=source, where=where, message="needs a mapping of fields")
+            raise Invalid(problems=[problem]) from None
     return people

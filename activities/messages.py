@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 
 from activities.recorders import EffectsBatch, StepBrief
+from baton.contract import LogEntry
 from baton.links import action_url, sign
 from baton.notify.render import MessageContext, Neighbour, PersonRef, StepInfo, render
 from baton.people import Person
 from baton.playbook import Playbook
-from baton.state import LogEntry
 from baton.store.outbox import OutboxMessage
 
 LINK_LIFETIME = timedelta(days=14)

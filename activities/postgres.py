@@ -3,9 +3,10 @@ store; each transition's events and messages are written in ONE transaction."""
 
 from psycopg_pool import AsyncConnectionPool
 
-from activities.catalog import CatalogError, ResolvedPlaybook
+from activities.catalog import ResolvedPlaybook
 from activities.messages import LinkSigner, compose
 from activities.recorders import EffectsBatch
+from baton.errors import NotFound
 from baton.people import Person
 from baton.playbook import Playbook
 from baton.store.events import insert_events
@@ -21,10 +22,7 @@ class PostgresCatalog:
         self.people_repo = PeopleRepo(pool)
 
     async def playbook(self, playbook_id: str, version: int | None = None) -> ResolvedPlaybook:
-        try:
-            playbook, found = await self.playbooks.get(playbook_id, version)
-        except LookupError as error:
-            raise CatalogError(str(error)) from None
+        playbook, found = await self.playbooks.get(playbook_id, version)
         return ResolvedPlaybook(playbook=playbook, version=found)
 
     async def people(self, person_ids: list[str]) -> dict[str, Person]:
@@ -50,7 +48,7 @@ class PostgresRecorder:
         playbook = await self._playbook(batch)
         messages = compose(batch, people, playbook, self.signer, self.channels)
         async with self.pool.connection() as conn, conn.transaction():
-            events = await insert_events(conn, batch.workflow_id, batch.transition, batch.entries)
+            events = await insert_events(conn, batch.workflow_id, batch.transition, batch.events())
             await insert_messages(conn, messages)
         await self.projects.upsert(
             batch.workflow_id,
@@ -69,7 +67,7 @@ class PostgresRecorder:
         if key not in self._playbooks:
             try:
                 found = await self.catalog.playbook(*key)
-            except CatalogError:
+            except NotFound:
                 return None  # messages go out without the step's instructions
             self._playbooks[key] = found.playbook
         return self._playbooks[key]

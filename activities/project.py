@@ -5,11 +5,12 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.catalog import Catalog, CatalogError
+from activities.catalog import Catalog
 from activities.recorders import EffectsBatch, Recorder
-from baton.commands import StartProject
+from baton.contract import StartProject
+from baton.errors import Invalid, NotFound
 from baton.people import Person
-from baton.playbook import Playbook, PlaybookError
+from baton.playbook import Playbook
 
 
 class ResolvedProject(BaseModel):
@@ -28,7 +29,7 @@ class ProjectActivities:
         """The playbook version and the people, looked up once for the project's life."""
         try:
             found = await self.catalog.playbook(request.playbook, request.playbook_version)
-        except (CatalogError, PlaybookError) as error:
+        except (NotFound, Invalid) as error:
             # Retrying cannot fix a missing or broken playbook: fail the start clearly.
             raise ApplicationError(
                 str(error), type="PlaybookNotFound", non_retryable=True

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from baton.state import LogEntry, ProjectStatus
+from baton.contract import LogEntry, ProjectStatus
 
 
 class StepBrief(BaseModel):
@@ -60,6 +60,15 @@ class EffectsBatch(BaseModel):
             state=project.state,
             steps=[StepBrief.model_validate(step, from_attributes=True) for step in project.steps],
         )
+
+    def events(self) -> list[dict]:
+        """The entries as step events: each with its step's due instant when it happened
+        (`planned_due`), what the reports measure slips against."""
+        dues = {step.id: step.due for step in self.steps}
+        return [
+            entry.model_dump() | {"planned_due": dues.get(entry.step_id or "")}
+            for entry in self.entries
+        ]
 
     @property
     def key(self) -> str:

@@ -3,13 +3,15 @@
 import re
 from datetime import timedelta
 
+from baton.errors import Invalid
+
 _DURATION = re.compile(r"^(\d+)\s*(m|h|d|w)$")
 _OFFSET = re.compile(r"^([+-]?\d+)\s*d$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class DurationError(ValueError):
-    pass
+class DurationError(Invalid):
+    """A duration or offset that cannot be read; the message says how to write it."""
 
 
 def parse_duration(text: str | int) -> timedelta:

@@ -23,13 +23,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from baton.errors import Invalid
+
 _VERSION = b"baton-link-v1."
 _MIN_SECRET = 16
 
 LinkProblem = Literal["malformed", "tampered", "expired"]
 
 
-class LinkError(Exception):
+class LinkError(Invalid):
     """A link that may not be honoured; `problem` says why, `str()` says it to a person."""
 
     def __init__(self, problem: LinkProblem, message: str):
@@ -66,7 +68,7 @@ def _unb64(text: str) -> bytes:
 
 def _check_secret(secret: bytes) -> None:
     if not isinstance(secret, bytes) or len(secret) < _MIN_SECRET:
-        raise ValueError(f"the link secret must be at least {_MIN_SECRET} bytes")
+        raise Invalid(f"the link secret must be at least {_MIN_SECRET} bytes")
 
 
 def _signature(secret: bytes, claims: str) -> str:

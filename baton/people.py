@@ -5,6 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from baton.errors import Invalid
 from baton.schedule import TimeZoneName, WorkingHours, parse_days, parse_hours
 
 
@@ -16,7 +17,7 @@ class TimeOff(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.end < self.start:
-            raise ValueError(f"time off ends ({self.end}) before it starts ({self.start})")
+            raise Invalid(f"time off ends ({self.end}) before it starts ({self.start})")
         return self
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from baton.errors import Invalid, Problem, problem_message
 from baton.people import Person
 
 COLUMNS = (*Person.model_fields, "is_admin")
@@ -36,25 +37,11 @@ class ImportedPerson(BaseModel):
     is_admin: bool | None = None
 
 
-class PeopleProblem(BaseModel):
-    """One thing wrong in a people file, pinned to where it is."""
+class PeopleFileError(Invalid):
+    """A people file that cannot be imported, with every problem and where it is."""
 
-    file: str
-    where: str | None = None
-    field: str | None = None
-    message: str
-
-    def __str__(self) -> str:
-        parts = [self.file, *(p for p in (self.where,) if p)]
-        if self.field:
-            parts.append(f"field '{self.field}'")
-        return f"{', '.join(parts)}: {self.message}"
-
-
-class PeopleFileError(ValueError):
-    def __init__(self, problems: list[PeopleProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems=problems)
 
 
 def parse_people_file(path: str | Path) -> list[ImportedPerson]:
@@ -63,17 +50,17 @@ def parse_people_file(path: str | Path) -> list[ImportedPerson]:
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".csv"):
         raise PeopleFileError(
-            [PeopleProblem(file=str(path), message="name the file .yaml, .yml or .csv")]
+            [Problem(file=str(path), message="name the file .yaml, .yml or .csv")]
         )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise PeopleFileError(
-            [PeopleProblem(file=str(path), message=f"cannot read: {error.strerror}")]
+            [Problem(file=str(path), message=f"cannot read: {error.strerror}")]
         ) from None
     except UnicodeDecodeError as error:
         message = f"not UTF-8 text (byte {error.start}); save it as UTF-8"
-        raise PeopleFileError([PeopleProblem(file=str(path), message=message)]) from None
+        raise PeopleFileError([Problem(file=str(path), message=message)]) from None
     if suffix == ".csv":
         return parse_people_csv(text, str(path))
     return parse_people_yaml(text, str(path))
@@ -87,10 +74,10 @@ def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[Imported
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise PeopleFileError(
-            [PeopleProblem(file=source, message=f"not valid YAML{at}: {problem}")]
+            [Problem(file=source, message=f"not valid YAML{at}: {problem}")]
         ) from None
     entries: list[tuple[str, Any]] = []
-    problems: list[PeopleProblem] = []
+    problems: list[Problem] = []
     if isinstance(data, dict):
         for key, fields in data.items():
             where = f"person '{key}'"
@@ -99,7 +86,7 @@ def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[Imported
             if isinstance(fields, dict):
                 if "id" in fields and str(fields["id"]) != str(key):
                     problems.append(
-                        PeopleProblem(
+                        Problem(
                             file=source,
                             where=where,
                             field="id",
@@ -116,7 +103,7 @@ def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[Imported
     else:
         raise PeopleFileError(
             [
-                PeopleProblem(
+                Problem(
                     file=source,
                     message="write a list of people (each with an id) or a mapping id: fields",
                 )
@@ -130,10 +117,10 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         message = f"the first line names the columns: {', '.join(COLUMNS)}"
-        raise PeopleFileError([PeopleProblem(file=source, message=message)])
+        raise PeopleFileError([Problem(file=source, message=message)])
     columns = [cell.strip().lower() for cell in header]
     problems = [
-        PeopleProblem(
+        Problem(
             file=source,
             where="line 1",
             message=f"unknown column '{column}'; columns are {', '.join(COLUMNS)}",
@@ -142,7 +129,7 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
         if column not in COLUMNS
     ]
     if "id" not in columns:
-        problems.append(PeopleProblem(file=source, where="line 1", message="add an 'id' column"))
+        problems.append(Problem(file=source, where="line 1", message="add an 'id' column"))
     if problems:
         raise PeopleFileError(problems)
     entries: list[tuple[str, Any]] = []
@@ -154,7 +141,7 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
         where = f"line {start}"
         if len(cells) > len(columns):
             problems.append(
-                PeopleProblem(
+                Problem(
                     file=source,
                     where=where,
                     message=f"has {len(cells)} cells but the header names {len(columns)} "
@@ -171,7 +158,7 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
 
 
 def _finish(
-    entries: list[tuple[str, Any]], source: str, problems: list[PeopleProblem]
+    entries: list[tuple[str, Any]], source: str, problems: list[Problem]
 ) -> list[ImportedPerson]:
     """Validate every entry, then check across entries; raise with everything found."""
     people: list[ImportedPerson] = []
@@ -179,7 +166,7 @@ def _finish(
     for where, fields in entries:
 
         def problem(field: str | None, message: str, where: str = where) -> None:
-            problems.append(PeopleProblem(file=source, where=where, field=field, message=message))
+            problems.append(Problem(file=source, where=where, field=field, message=message))
 
         if not isinstance(fields, dict):
             problem(None, "write this person as a mapping of fields (id, name, email, ...)")
@@ -197,7 +184,7 @@ def _finish(
         if entry is not None:
             people.append(entry)
     if not people and not problems:
-        problems.append(PeopleProblem(file=source, message="lists nobody; add at least one person"))
+        problems.append(Problem(file=source, message="lists nobody; add at least one person"))
     if problems:
         raise PeopleFileError(problems)
     return people
@@ -278,4 +265,4 @@ def _message(item: dict, fields: dict) -> str:
         )
     if loc == ("id",) and item["type"] in ("missing", "string_too_short"):
         return "every person needs an id"
-    return item["msg"].removeprefix("Value error, ")
+    return problem_message(item)

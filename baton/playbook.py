@@ -8,6 +8,7 @@ the field, so a marketing manager can fix the YAML without reading code.
 import re
 from datetime import time, timedelta
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,8 +25,9 @@ from pydantic import (
 )
 
 from baton.durations import format_duration, parse_duration, parse_offset
+from baton.errors import Invalid, problem_message
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "playbooks"
+BUNDLED_DIR = Path(str(resources.files("playbooks")))  # shipped as package data
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 
 
@@ -33,10 +35,10 @@ def _clock(value: Any) -> time:
     if isinstance(value, time):
         return value
     if isinstance(value, int):  # YAML 1.1 reads an unquoted 17:00 as 1020
-        raise ValueError('write the time of day in quotes, like "17:00"')
+        raise Invalid('write the time of day in quotes, like "17:00"')
     match = re.match(r"^(\d{1,2}):(\d{2})$", str(value).strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f'{value!r} is not a time of day; write it like "17:00"')
+        raise Invalid(f'{value!r} is not a time of day; write it like "17:00"')
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -87,7 +89,7 @@ def _policy(value: Any) -> Any:
         return value
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    raise ValueError(f"{value!r} is not a policy; use all, any or a number of approvals (2)")
+    raise Invalid(f"{value!r} is not a policy; use all, any or a number of approvals (2)")
 
 
 class Step(_Strict):
@@ -190,10 +192,11 @@ class Problem(BaseModel):
         return f"{', '.join(where)}: {self.message}"
 
 
-class PlaybookError(ValueError):
+class PlaybookError(Invalid):
+    """A playbook that cannot be used, with every problem found and where it is."""
+
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems=problems)
 
 
 def load_playbook(path: str | Path) -> Playbook:
@@ -261,11 +264,7 @@ def _pydantic_problems(error: ValidationError, data: dict, source: str) -> list[
             )
             loc = loc[2:]
         field = ".".join(str(part) for part in loc) or None
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}'; check the spelling against the playbook format"
-        elif item["type"] == "missing":
-            message = "is required"
+        message = problem_message(item)
         problems.append(Problem(file=source, step=step, field=field, message=message))
     return problems
 
@@ -414,11 +413,11 @@ def _find_cycle(playbook: Playbook) -> list[str] | None:
     return None
 
 
-def find_playbook(id_or_path: str, directory: Path = BUNDLED_DIR) -> Playbook:
-    """A playbook by file path, or by the id of a bundled playbook."""
+def playbook_file(id_or_path: str, directory: Path = BUNDLED_DIR) -> Path:
+    """A playbook file by its path, or by the id of a bundled playbook."""
     path = Path(id_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_playbook(path)
+        return path
     bundled = bundled_playbooks(directory)
     if id_or_path not in bundled:
         known = ", ".join(bundled) or "none"
@@ -430,4 +429,9 @@ def find_playbook(id_or_path: str, directory: Path = BUNDLED_DIR) -> Playbook:
                 )
             ]
         )
-    return load_playbook(bundled[id_or_path])
+    return bundled[id_or_path]
+
+
+def find_playbook(id_or_path: str, directory: Path = BUNDLED_DIR) -> Playbook:
+    """A playbook by file path, or by the id of a bundled playbook."""
+    return load_playbook(playbook_file(id_or_path, directory))

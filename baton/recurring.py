@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from baton.commands import ProjectTemplate, StartProject
+from baton.contract import ProjectTemplate, StartProject
+from baton.errors import Invalid
 from baton.schedule import zone
 
 SCHEDULE_PREFIX = "schedule-"
@@ -69,7 +70,7 @@ _EVERY = re.compile(
 _EXAMPLES = '"daily", "weekly on Tue", "weekly on mon,thu at 10:30" or "monthly on 1 at 09:00"'
 
 
-class CadenceError(ValueError):
+class CadenceError(Invalid):
     """A cadence that cannot be read; the message says how to write it."""
 
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from baton.errors import Invalid
+
 DAY = timedelta(days=1)
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -55,9 +57,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone '{name}'; use an IANA name like Europe/Berlin"
-        ) from None
+        raise Invalid(f"unknown time zone '{name}'; use an IANA name like Europe/Berlin") from None
 
 
 def _known_zone(name: str) -> str:
@@ -132,10 +132,10 @@ def parse_hours(text: str) -> tuple[time, time]:
     """ "09:00-17:00" -> (09:00, 17:00)."""
     match = re.match(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$", text)
     if not match:
-        raise ValueError(f"{text!r} is not working hours; write them like 09:00-17:00")
+        raise Invalid(f"{text!r} is not working hours; write them like 09:00-17:00")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) >= (h2, m2):
-        raise ValueError(f"{text!r} is not working hours; the start must come before the end")
+        raise Invalid(f"{text!r} is not working hours; the start must come before the end")
     return time(h1, m1), time(h2, m2)
 
 
@@ -145,7 +145,7 @@ def parse_days(text: str) -> frozenset[int]:
     for part in text.lower().replace(" ", "").split(","):
         ends = part.split("-")
         if len(ends) > 2 or any(e[:3] not in WEEKDAYS for e in ends):
-            raise ValueError(f"{text!r} is not a list of days; write them like mon-fri or mon,wed")
+            raise Invalid(f"{text!r} is not a list of days; write them like mon-fri or mon,wed")
         first, last = WEEKDAYS.index(ends[0][:3]), WEEKDAYS.index(ends[-1][:3])
         days.update(
             range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]

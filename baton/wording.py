@@ -1,10 +1,12 @@
 """How Baton words its state for people: outcomes of actions, what a project waits for,
-why it will wake next. Pure text from the core's models, shared by every way in."""
+why it will wake next, the command line for an action. Pure text from the core's
+models, shared by every way in."""
 
+import shlex
 from datetime import datetime
 
+from baton.contract import LogEntry, ProjectStatus
 from baton.schedule import zone
-from baton.state import LogEntry, ProjectStatus
 
 
 def when(instant: datetime | None, timezone: str = "UTC") -> str:
@@ -48,7 +50,7 @@ def waiting_on(status: ProjectStatus) -> str:
         return "Nothing is active."
     parts = []
     for step in active:
-        people = step.pending_approvers() if step.kind == "approval" else step.owners
+        people = step.waiting_on
         late = " OVERDUE" if step.overdue else ""
         parts.append(
             f"'{step.name}' ({', '.join(people)}), due {when(step.due, status.timezone)}{late}"
@@ -85,3 +87,18 @@ def batch_summary(entries: list[LogEntry]) -> str:
     shown = ", ".join(describe_entry(e) for e in entries[:3])
     more = f" and {len(entries) - 3} more" if len(entries) > 3 else ""
     return f"record {shown}{more}"
+
+
+def action_command(
+    action: str, workflow_id: str, step_id: str, person: str, option: str = "OPTION"
+) -> str:
+    """The terminal command doing what a button or a one-click link does (complete,
+    approve, reject, choose); for anything else, the project's status."""
+    slug = shlex.quote(workflow_id.removeprefix("project-"))
+    step, me = shlex.quote(step_id), shlex.quote(person)
+    return {
+        "complete": f"baton complete {slug} {step} --as {me}",
+        "approve": f"baton review {slug} {step} --approve --as {me}",
+        "reject": f'baton review {slug} {step} --reject --comment "why" --as {me}',
+        "choose": f"baton choose {slug} {step} {option} --as {me}",
+    }.get(action, f"baton status {slug}")

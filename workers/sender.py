@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg_pool import AsyncConnectionPool
 
+from baton.config import Settings
 from baton.notify.channels import (
     EmailChannel,
     PermanentFailure,
@@ -142,3 +143,13 @@ class OutboxSender:
         )
         async with self.pool.connection() as conn:
             await insert_messages(conn, [report])
+
+
+def build_sender(settings: Settings, pool: AsyncConnectionPool) -> OutboxSender:
+    """The sender with the channels the settings configure (the mailbox needs none)."""
+    email = slack = None
+    if settings.sendgrid_api_key:
+        email = EmailChannel(settings.sendgrid_api_key, settings.sendgrid_host, settings.email_from)
+    if settings.slack_bot_token:
+        slack = SlackChannel(settings.slack_bot_token, settings.slack_api_url)
+    return OutboxSender(pool, email, slack)

@@ -13,13 +13,15 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ValidationError
+    from pydantic import ValidationError
 
     from activities.project import ProjectActivities
     from activities.recorders import EffectsBatch
+    from baton import contract, wording
     from baton import state as core
-    from baton import wording
-    from baton.commands import (
+    from baton.contract import (
+        WORKFLOW_TYPE,
+        ActionResult,
         CancelProject,
         ChooseOption,
         Command,
@@ -27,33 +29,20 @@ with workflow.unsafe.imports_passed_through():
         ReassignStep,
         Reschedule,
         ReviewStep,
+        RunOptions,
         StartProject,
     )
+    from baton.errors import Refused, field_problems
 
-WORKFLOW_TYPE = "MarketingProject"
-PLAYBOOK = SearchAttributeKey.for_keyword("BatonPlaybook")
-STATE = SearchAttributeKey.for_keyword("BatonState")
-OWNERS = SearchAttributeKey.for_keyword_list("BatonOwners")
-NEXT_DUE = SearchAttributeKey.for_datetime("BatonNextDue")
-OVERDUE = SearchAttributeKey.for_bool("BatonOverdue")
+# The contract's search attributes as the SDK's typed keys.
+PLAYBOOK = SearchAttributeKey.for_keyword(contract.SEARCH_PLAYBOOK)
+STATE = SearchAttributeKey.for_keyword(contract.SEARCH_STATE)
+OWNERS = SearchAttributeKey.for_keyword_list(contract.SEARCH_OWNERS)
+NEXT_DUE = SearchAttributeKey.for_datetime(contract.SEARCH_NEXT_DUE)
+OVERDUE = SearchAttributeKey.for_bool(contract.SEARCH_OVERDUE)
 SEARCH_ATTRIBUTES = (PLAYBOOK, STATE, OWNERS, NEXT_DUE, OVERDUE)
 
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-
-
-class RunOptions(BaseModel):
-    """How this run is carried out, not what the project is."""
-
-    clock_offset_seconds: float = 0  # a simulation runs the project on a shifted clock
-    history_limit: int = 0  # continue-as-new past this many events (0: when the SDK says)
-
-
-class ActionResult(BaseModel):
-    """What an accepted action did, for the person who took it."""
-
-    message: str
-    state: str
-    entries: list[core.LogEntry]
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -81,14 +70,13 @@ class MarketingProject:
         request: StartProject,
         carried: core.Project | None = None,
         options: RunOptions | None = None,
-    ) -> core.ProjectStatus:
+    ) -> contract.ProjectStatus:
         if self.request is None:
             try:
                 self.request = StartProject.model_validate(self.raw_request)
             except ValidationError as error:
-                problem = error.errors()[0]
-                field = ".".join(str(p) for p in problem["loc"]) or "input"
-                message = f"the start input's field '{field}': {problem['msg']}"
+                problem = field_problems(error)[0]
+                message = f"the start input's field '{problem.field or 'input'}': {problem.message}"
                 raise ApplicationError(message, type="Refused", non_retryable=True) from None
         if self.project is None:
             await self.start()
@@ -119,7 +107,7 @@ class MarketingProject:
             transition = core.start_project(
                 self.request, resolved.playbook, resolved.people, self.now(), resolved.version
             )
-        except core.Refused as refused:
+        except Refused as refused:
             raise ApplicationError(refused.reason, type="Refused", non_retryable=True) from None
         self.commit(transition)
         for command in self.early_signals:
@@ -214,13 +202,13 @@ class MarketingProject:
             )
         try:
             core.check(self.project, command, self.now())
-        except core.Refused as refused:
+        except Refused as refused:
             raise ApplicationError(refused.reason, type="Refused") from None
 
     def act(self, command: Command) -> ActionResult:
         try:
             transition = core.apply(self.current, command, self.now())
-        except core.Refused as refused:  # the project changed while a lookup ran
+        except Refused as refused:  # the project changed while a lookup ran
             raise ApplicationError(refused.reason, type="Refused") from None
         self.commit(transition)
         status = self.current.status()
@@ -237,12 +225,12 @@ class MarketingProject:
             return
         try:
             transition = core.apply(self.project, command, self.now())
-        except core.Refused as refused:
+        except Refused as refused:
             transition = core.refuse(self.project, command, refused.reason, self.now())
         self.commit(transition)
 
     @workflow.query
-    def status(self) -> core.ProjectStatus | None:
+    def status(self) -> contract.ProjectStatus | None:
         return self.project.status() if self.project else None
 
     @workflow.update

@@ -24,6 +24,7 @@ from sendgrid.helpers.mail import CustomArg, Mail
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from baton.errors import Invalid
 from baton.notify.render import Link
 
 DEFAULT_TIMEOUT = 10.0
@@ -143,9 +144,9 @@ class EmailChannel:
         timeout: float = DEFAULT_TIMEOUT,
     ):
         if not api_key:
-            raise ValueError("SendGrid needs an API key (SENDGRID_API_KEY)")
+            raise Invalid("SendGrid needs an API key (SENDGRID_API_KEY)")
         if not sender:
-            raise ValueError("email needs a sender address (BATON_EMAIL_FROM)")
+            raise Invalid("email needs a sender address (BATON_EMAIL_FROM)")
         self.sender = sender
         self._client = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
         # The python_http_client under it copies this to every request it builds.
@@ -241,7 +242,7 @@ class SlackChannel:
         timeout: float = DEFAULT_TIMEOUT,
     ):
         if not token:
-            raise ValueError("Slack needs a bot token (SLACK_BOT_TOKEN)")
+            raise Invalid("Slack needs a bot token (SLACK_BOT_TOKEN)")
         # WebClient joins method names onto base_url: without the slash "/api" is lost.
         self._client = WebClient(
             token=token,

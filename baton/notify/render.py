@@ -6,14 +6,15 @@ and how to act (the exact CLI line and, when the caller signed one, a one-click 
 HTML templates are autoescaped and the playbook's markdown instructions go through
 `baton.notify.markdown`, so a name, note or comment holding markup shows as text.
 
-The caller (the delivery activity) builds a `MessageContext` from the project's status
-and one log entry; this module does no I/O beyond reading its templates.
+Its callers build a `MessageContext` from a transition and one of its log entries
+(`activities.messages.compose`, inside the `apply_effects` activity) or from a failed
+delivery (`workers.sender`); this module does no I/O beyond reading its templates.
 """
 
 import re
 import shlex
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal, get_args
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from baton.notify.markdown import render_markdown
 from baton.people import Person
-from baton.wording import when
+from baton.wording import action_command, when
 
 NotificationKind = Literal[
     "assigned",
@@ -197,24 +198,19 @@ def suggested_commands(context: MessageContext) -> list[Command]:
     step = context.step
     commands: list[Command] = []
     if step is not None and context.kind in _WORK_KINDS:
-        sid = _quote(step.id)
+        act = partial(action_command, workflow_id=context.workflow_id, step_id=step.id)
         if step.kind == "approval":
             commands = [
-                Command(label="Approve", command=f"baton review {slug} {sid} --approve --as {me}"),
-                Command(
-                    label="Reject",
-                    command=f'baton review {slug} {sid} --reject --comment "why" --as {me}',
-                ),
+                Command(label="Approve", command=act("approve", person=context.recipient.id)),
+                Command(label="Reject", command=act("reject", person=context.recipient.id)),
             ]
         elif step.kind == "decision":
             option = "|".join(step.options) if step.options else "OPTION"
-            commands = [
-                Command(label="Choose", command=f"baton choose {slug} {sid} {option} --as {me}")
-            ]
+            choose = act("choose", person=context.recipient.id, option=option)
+            commands = [Command(label="Choose", command=choose)]
         else:
-            commands = [
-                Command(label="Mark done", command=f"baton complete {slug} {sid} --as {me}")
-            ]
+            done = act("complete", person=context.recipient.id)
+            commands = [Command(label="Mark done", command=done)]
     elif step is not None and context.kind == "escalated":
         sid = _quote(step.id)
         commands = [

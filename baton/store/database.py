@@ -5,6 +5,7 @@ the `pgserver` package with its data in `<BATON_HOME>/pg`: the first Baton proce
 starts it and leaves it running, every later process on the machine finds it there.
 """
 
+import asyncio
 import fcntl
 import os
 import re
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from baton.config import Settings
+from baton.errors import Unavailable
+from baton.store.migrate import migrate
 
 EMBEDDED_DATABASE = "baton"
 
@@ -47,7 +50,7 @@ def embedded_url(data_dir: Path) -> str:
             server = _pgserver().get_server(data_dir, cleanup_mode=None)
             admin_url = server.get_uri()
         except Exception as error:  # initdb, pg_ctl, permissions: all mean 'not started'
-            raise ConnectionError(
+            raise Unavailable(
                 f"could not start the embedded PostgreSQL in {data_dir}: {error}. "
                 f"Its log is {data_dir / 'log'}; set DATABASE_URL to use another PostgreSQL."
             ) from error
@@ -71,13 +74,13 @@ def stop_embedded(data_dir: Path) -> bool:
 
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
     """An opened pool of autocommit connections in UTC. Group statements that must be
-    atomic in `async with conn.transaction():`. Raises ConnectionError saying where and
+    atomic in `async with conn.transaction():`. Raises Unavailable saying where and
     why when the server cannot be reached."""
     try:
         probe = await psycopg.AsyncConnection.connect(url, connect_timeout=5)
     except psycopg.Error as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConnectionError(
+        raise Unavailable(
             f"cannot connect to PostgreSQL at {redact(url)}: {reason}. Check that the server "
             "is running and DATABASE_URL is right, or unset DATABASE_URL to use the embedded "
             "server under BATON_HOME."
@@ -95,6 +98,23 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Async
     )
     await pool.open(wait=True, timeout=15)
     return pool
+
+
+async def open_store(settings: Settings) -> AsyncConnectionPool:
+    """The pool to Baton's PostgreSQL, its schema brought up to date (safe in every
+    process: migrations take turns)."""
+    pool = await open_pool(await asyncio.to_thread(database_url, settings))
+    await migrate(pool)
+    return pool
+
+
+def as_unavailable(error: BaseException) -> Unavailable | None:
+    """PostgreSQL lost in the middle of work (a dropped connection, no connection free
+    in time) as the error a person sees; None for anything else."""
+    if isinstance(error, psycopg.OperationalError | PoolTimeout):
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no connection"
+        return Unavailable(f"the database is unreachable: {reason}")
+    return None
 
 
 def redact(url: str) -> str:

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
 
+from baton.errors import Unavailable
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 0x6261746F6E  # "baton": the migration lock, one per database
 
 
-class MigrationError(RuntimeError):
+class MigrationError(Unavailable):
     """A migration file that is misnamed or fails, with the file and the server's reason."""
 
 

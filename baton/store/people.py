@@ -8,6 +8,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from baton.errors import Invalid, NotFound
 from baton.people import Person
 
 _FIELDS = tuple(Person.model_fields)  # id, name, email, ... time_off: the table's columns
@@ -38,10 +39,10 @@ class PeopleRepo:
         ids = [person.id for person in people]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"people listed twice: {', '.join(duplicates)}; each id once")
+            raise Invalid(f"people listed twice: {', '.join(duplicates)}; each id once")
         unknown = sorted(set(admins or {}) - set(ids))
         if unknown:
-            raise ValueError(f"admin flags for people not in the list: {', '.join(unknown)}")
+            raise Invalid(f"admin flags for people not in the list: {', '.join(unknown)}")
         async with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.executemany(_UPSERT, [_params(person) for person in people])
             if admins:
@@ -85,7 +86,7 @@ class PeopleRepo:
                 (value, person_id),
             )
         if cursor.rowcount == 0:
-            raise LookupError(f"no person '{person_id}'; import them with the people file first")
+            raise NotFound(f"no person '{person_id}'; import them with the people file first")
 
     async def _select(self, where: str, params: tuple) -> dict[str, Person]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:

@@ -14,6 +14,7 @@ import yaml
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from baton.errors import NotFound
 from baton.playbook import Playbook, parse_playbook
 
 _LOCK_SPACE = 0x62746E  # two-key advisory locks: (this, hashtext(playbook id))
@@ -61,7 +62,7 @@ class PlaybookRepo:
 
     async def get(self, playbook_id: str, version: int | None = None) -> tuple[Playbook, int]:
         """A published version (the latest when `version` is None) and its number.
-        Raises LookupError naming the known ids or versions."""
+        Raises NotFound naming the known ids or versions, and the field at fault."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT version, body FROM playbook_versions WHERE playbook_id = %s"
@@ -70,7 +71,8 @@ class PlaybookRepo:
             )
             row = await cursor.fetchone()
             if row is None:
-                raise LookupError(await self._not_found(conn, playbook_id, version))
+                message, field = await self._not_found(conn, playbook_id, version)
+                raise NotFound(message, field=field)
         found_version, body = row
         source = f"playbook {playbook_id} version {found_version}"
         return parse_playbook(body, source=source), found_version
@@ -93,20 +95,25 @@ class PlaybookRepo:
             row["steps"] = len((yaml.safe_load(row.pop("body")) or {}).get("steps") or [])
         return rows
 
-    async def _not_found(self, conn, playbook_id: str, version: int | None) -> str:
+    async def _not_found(self, conn, playbook_id: str, version: int | None) -> tuple[str, str]:
+        """What to say of a missing playbook version, and which field is at fault."""
         versions = await _versions(conn, playbook_id)
         if versions:
             listed = ", ".join(str(v) for v in versions)
-            return f"playbook '{playbook_id}' has no version {version}; its versions are {listed}"
+            message = (
+                f"playbook '{playbook_id}' has no version {version}; its versions are {listed}"
+            )
+            return message, "playbook_version"
         cursor = await conn.execute(
             "SELECT DISTINCT playbook_id FROM playbook_versions ORDER BY playbook_id"
         )
         known = [row[0] for row in await cursor.fetchall()]
         listed = ", ".join(known) if known else "none yet"
-        return (
+        message = (
             f"no playbook '{playbook_id}' is published (published: {listed}); "
             "publish it with `baton playbook publish FILE`"
         )
+        return message, "playbook"
 
 
 async def _versions(conn, playbook_id: str) -> list[int]:

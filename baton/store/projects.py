@@ -69,7 +69,10 @@ class ProjectRepo:
         return rows[0] if rows else None
 
     async def list(self, state: str | None = None) -> list[ProjectRow]:
-        """Projects, newest first; only those in `state` when given."""
+        """Projects in the index, the most recently started first; only those whose
+        last recorded state is `state` when given. The index is written with each
+        transition's effects, so a run ended outside Baton (terminated in the Temporal
+        UI) keeps the state it last recorded: Temporal's visibility is the live truth."""
         if state is None:
             return await self._select("", ())
         return await self._select("WHERE state = %s", (state,))

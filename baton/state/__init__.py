@@ -1,0 +1,32 @@
+"""The project state machine: the pure, deterministic core every project runs on.
+
+`start_project` builds the first state; `apply` takes an action (complete, review,
+choose, reassign, reschedule, cancel) and `advance` takes "the clock reached T". Each
+returns a `Transition`: the new state and the log entries it produced. `next_wake` says
+when the core next needs the clock. Nothing here does I/O or reads the clock, so the
+Temporal workflow can replay it and hypothesis can hammer it.
+
+- `model`    the project the workflow carries (the status view plus playbook and people)
+- `rules`    what a project accepts: start inputs and actions, refused with the reason
+- `machine`  the transitions: start, actions, the clock, activation, rework
+- `alerts`   reminders, follow-ups and escalations: planned, shifted, collapsed
+"""
+
+from baton.state.machine import advance, apply, next_wake, refuse, start_project, summarize
+from baton.state.model import Project, Transition
+from baton.state.rules import check, check_start, closed_reason, resolve_launch_date
+
+__all__ = [
+    "Project",
+    "Transition",
+    "advance",
+    "apply",
+    "check",
+    "check_start",
+    "closed_reason",
+    "next_wake",
+    "refuse",
+    "resolve_launch_date",
+    "start_project",
+    "summarize",
+]
