@@ -7,35 +7,42 @@ runs on a clock shifted to the scenario's `start_at` (the workflow's RunOptions)
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import MemoryCatalog, people_from_mapping
 from activities.recorders import MemoryRecorder
-from baton.commands import COMMANDS, Command, StartProject
 from baton.config import installed_binary
+from baton.contract import (
+    COMMANDS,
+    Command,
+    LogEntry,
+    ProjectStatus,
+    RunOptions,
+    StartProject,
+)
+from baton.errors import Invalid, Refused, invalid
 from baton.people import Person
 from baton.playbook import Playbook, find_playbook
 from baton.schedule import zone
-from baton.state import LogEntry, ProjectStatus, Refused, check_start, closed_reason
-from starters.projects import StillStarting, act, start_project, status
-from workers.main import build_worker, ensure_search_attributes
-from workflows.project import RunOptions
+from baton.state import closed_reason
+from starters import client
+from workers.main import build_worker
 
 
-class ScenarioError(ValueError):
-    pass
+class ScenarioError(Invalid):
+    """A scenario that cannot be run; the message names the file, action and field."""
 
 
 class ScenarioAction(BaseModel):
     at: datetime
-    command: Any  # one of baton.commands' messages
+    command: Any  # one of the contract's action messages
 
     @field_validator("at")
     @classmethod
@@ -43,36 +50,18 @@ class ScenarioAction(BaseModel):
         return _utc(value)
 
 
-class Scenario(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    playbook: str
-    playbook_version: int | None = None
-    name: str
-    slug: str | None = None
-    launch_date: date | None = None
-    start_date: date | None = None
-    timezone: str = "UTC"
+class Scenario(StartProject):
+    """The start input (its `playbook` may also be a path to a playbook file), the
+    people, the simulated clock and the scripted actions."""
+
     people: dict[str, Any] = {}
-    assignments: dict[str, str]
-    project_manager: str
-    inputs: dict[str, Any] = {}
     start_at: datetime | None = None
     until: datetime | None = None
     actions: list[dict[str, Any]] = []
 
     def start_request(self, playbook: Playbook) -> StartProject:
-        return StartProject(
-            playbook=playbook.id,
-            playbook_version=self.playbook_version,
-            name=self.name,
-            slug=self.slug,
-            launch_date=self.launch_date,
-            start_date=self.start_date,
-            timezone=self.timezone,
-            assignments=self.assignments,
-            project_manager=self.project_manager,
-            inputs=self.inputs,
-        )
+        fields = self.model_dump(include=set(StartProject.model_fields))
+        return StartProject.model_validate(fields | {"playbook": playbook.id})
 
 
 class TimelineEntry(BaseModel):
@@ -126,10 +115,7 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
         playbook_ref = str(base_dir / playbook_ref)
     playbook = find_playbook(playbook_ref)
     people = people_from_mapping(scenario.people, f"{path}: people")
-    try:
-        request = scenario.start_request(playbook)
-    except ValidationError as error:
-        raise ScenarioError(_first_error(str(path), error)) from None
+    request = scenario.start_request(playbook)
     actions = [_action(path, index, raw) for index, raw in enumerate(scenario.actions)]
     start_at = _utc(scenario.start_at) if scenario.start_at else datetime.now(UTC)
     for number, action in enumerate(actions, start=1):
@@ -165,14 +151,7 @@ def _action(path: str, index: int, raw: dict[str, Any]) -> ScenarioAction:
 
 
 def _first_error(where: str, error: ValidationError) -> str:
-    problem = error.errors()[0]
-    field = ".".join(str(p) for p in problem["loc"]) or "(top)"
-    message = problem["msg"].removeprefix("Value error, ")
-    if problem["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif problem["type"] == "missing":
-        message = "is required"
-    return f"{where}: field '{field}': {message}"
+    return str(invalid(error, where))
 
 
 def _utc(value: datetime) -> datetime:
@@ -189,7 +168,7 @@ async def simulate(
         say("starting the time-skipping test server")
         async with await start_time_skipping() as own:
             return await simulate(loaded, progress, own)
-    await ensure_search_attributes(env.client, env.client.namespace)
+    await client.ensure_search_attributes(env.client, env.client.namespace)
     queue = f"simulate-{uuid.uuid4()}"
     catalog = MemoryCatalog(loaded.playbook, loaded.people)
     async with build_worker(env.client, queue, catalog, MemoryRecorder()):
@@ -223,12 +202,13 @@ async def _run(
             await env.sleep(gap)
 
     today = loaded.start_at.astimezone(zone(loaded.request.timezone)).date()
+    catalog = MemoryCatalog(loaded.playbook, loaded.people)
     try:  # refuse a start the workflow would refuse, before anything runs
-        check_start(loaded.request, loaded.playbook, today)
-    except Refused as refused:
-        raise ScenarioError(f"the project cannot start: {refused.reason}") from None
+        await client.check_start_request(catalog, loaded.request, today)
+    except Invalid as refused:
+        raise ScenarioError(f"the project cannot start: {refused.message}") from None
     say(f"starting '{loaded.request.name}' at {loaded.start_at:%Y-%m-%d %H:%M}Z")
-    handle = await start_project(env.client, loaded.request, queue, options)
+    handle = await client.start_project(env.client, loaded.request, queue, options)
     workflow_id = handle.id
     refusals: list[LogEntry] = []
     current = await _settled_status(env, workflow_id, clock)
@@ -242,7 +222,7 @@ async def _run(
         reason = closed_reason(current)
         if reason is None:
             try:
-                await act(env.client, workflow_id, command)
+                await client.act(env.client, workflow_id, command)
             except Refused as refused:
                 reason = refused.reason
         if reason is not None:
@@ -280,8 +260,8 @@ async def _settled_status(env: WorkflowEnvironment, workflow_id: str, clock) -> 
     may still be on its way to the worker)."""
     for _ in range(500):
         try:
-            current = await status(env.client, workflow_id)
-        except StillStarting:
+            current = await client.status(env.client, workflow_id)
+        except client.StillStarting:
             await asyncio.sleep(0.02)
             continue
         wake = current.next_wake_at

@@ -1,18 +1,21 @@
-"""The `baton` command line: typer + rich, `--json` on every read command.
+"""The `baton` command line: typer + rich, `--json` on every read command, one module per
+noun, each a `typer.Typer()` added here.
 
-Errors a person can fix are printed as one clear message (exit 1); nothing else may
-reach them as a traceback either (exit 2, or the traceback with BATON_DEBUG=1)."""
+Errors are mapped here and only here: a `BatonError` is printed as one clear message
+(exit 1); anything else is a bug, reported as "internal error" with the log file that
+holds its traceback (exit 2; BATON_DEBUG=1 shows the traceback instead)."""
 
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 
 import typer
-from pydantic import ValidationError
 
-from baton.playbook import PlaybookError
-from baton.state import Refused
-from starters.cli import dev, playbooks, projects, schedules, store
+from baton.config import Settings
+from baton.errors import BatonError, report_internal
+from baton.store.database import as_unavailable
+from starters.cli import dev, messages, people, playbooks, projects, schedules, steps
 from starters.cli.output import fail
 
 app = typer.Typer(
@@ -49,11 +52,13 @@ def guide(context: typer.Context) -> None:
         print(GUIDE)
 
 
+app.add_typer(projects.app)
+app.add_typer(steps.app)
+app.add_typer(messages.app)
+app.add_typer(dev.app)
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
-projects.register(app)
-schedules.register(app)
-dev.register(app)
-store.register(app)
+app.add_typer(schedules.app, name="schedule", rich_help_panel="Projects")
+app.add_typer(people.app, name="people", rich_help_panel="People")
 
 
 def _quiet_temporal_core() -> None:
@@ -68,7 +73,7 @@ def _quiet_temporal_core() -> None:
 
 
 def main() -> None:
-    code = _run()
+    code = run(sys.argv[1:])
     # Leave without interpreter finalization: the Temporal SDK's native threads can
     # abort a finalizing interpreter ("PyGILState_Release"), turning success into a crash.
     sys.stdout.flush()
@@ -76,27 +81,33 @@ def main() -> None:
     os._exit(code)
 
 
-def _run() -> int:
+def run(argv: Sequence[str]) -> int:
+    """Run one command line; returns the exit code."""
     _quiet_temporal_core()
     try:
-        app()
+        app(args=list(argv), prog_name="baton")
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        field = ".".join(str(p) for p in problem["loc"])
-        return _fail(f"{field}: {problem['msg'].removeprefix('Value error, ')}")
-    except (PlaybookError, Refused, ValueError, LookupError, OSError) as error:
-        return _fail(str(error))
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # the last line of defence: no traceback for users
+    except Exception as error:
+        known = error if isinstance(error, BatonError) else as_unavailable(error)
+        if known is not None:
+            return _fail(str(known))
         if os.environ.get("BATON_DEBUG"):
             raise
-        return _fail(
-            f"unexpected error: {type(error).__name__}: {error} (BATON_DEBUG=1 shows more)", 2
-        )
+        return _fail(f"internal error (details in {_log_internal(error)})", 2)
     return 0
+
+
+def _log_internal(error: Exception) -> str:
+    """Keep a bug's traceback in the Baton home's log; the file's path, for the message."""
+    try:
+        home = Settings().home
+    except Exception:  # settings that cannot be read must not hide the bug
+        home = Settings.model_fields["home"].default
+    error_id, logfile = report_internal(error, home / "logs")
+    return f"{logfile}, error {error_id}"
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -1,4 +1,5 @@
-"""`baton dev`, `baton worker`, `baton simulate`: running Baton and previewing playbooks."""
+"""`baton dev`, `baton worker`, `baton db migrate`, `baton simulate`: running Baton, its
+store, and previewing playbooks on a time-skipping clock."""
 
 import asyncio
 from pathlib import Path
@@ -9,20 +10,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from baton.config import Settings
+from baton.errors import Unavailable
+from baton.store.database import database_url, open_pool
+from baton.store.migrate import migrate
 from baton.wording import when
-from starters.cli.output import console, errors, fail, print_json
+from starters import client
+from starters.cli.output import console, errors, print_json
+from starters.devstack.supervisor import ComponentFailed, run_stack
 from starters.simulate import load_scenario
 from starters.simulate import simulate as run_simulation
-from starters.stack import ComponentFailed, run_stack
 from workers.main import run_worker
 
-
-def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Running Baton")(dev)
-    app.command(rich_help_panel="Running Baton")(worker)
-    app.command(rich_help_panel="Playbooks")(simulate)
+app = typer.Typer()
+db_app = typer.Typer(help="The PostgreSQL store.", no_args_is_help=True)
+app.add_typer(db_app, name="db", rich_help_panel="Running Baton")
 
 
+@app.command(rich_help_panel="Running Baton")
 def worker() -> None:
     """Run a worker: connects to TEMPORAL_ADDRESS and runs projects until Ctrl-C."""
     settings = Settings()
@@ -30,10 +34,20 @@ def worker() -> None:
         f"Worker on task queue '{settings.task_queue}' at {settings.temporal_address} "
         f"(namespace {settings.temporal_namespace}); Ctrl-C stops it."
     )
-    asyncio.run(run_worker(settings))
+
+    async def run() -> None:
+        temporal = await client.connect(settings)
+        try:
+            await client.ensure_search_attributes(temporal, settings.temporal_namespace)
+        except Unavailable as error:  # a namespace we may not administer: say so, go on
+            errors.print(f"[yellow]warning:[/] {escape(str(error))}", highlight=False)
+        await run_worker(settings, temporal)
+
+    asyncio.run(run())
     console.print("Worker stopped.")
 
 
+@app.command(rich_help_panel="Running Baton")
 def dev(
     demo: Annotated[
         bool, typer.Option("--demo", help="Also import a demo team and start a demo project.")
@@ -45,9 +59,10 @@ def dev(
     try:
         asyncio.run(run_stack(settings, console, with_demo=demo))
     except ComponentFailed as failure:
-        fail(f"{failure}; the other components were stopped")
+        raise Unavailable(f"{failure}; the other components were stopped") from None
 
 
+@app.command(rich_help_panel="Playbooks")
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -75,3 +90,18 @@ def simulate(
         )
     console.print(table)
     console.print(f"Project {result.state}.")
+
+
+@db_app.command("migrate")
+def migrate_command() -> None:
+    """Apply the schema migrations that have not run yet (safe to repeat)."""
+
+    async def run() -> list[str]:
+        pool = await open_pool(database_url(Settings()))
+        try:
+            return await migrate(pool)
+        finally:
+            await pool.close()
+
+    applied = asyncio.run(run())
+    console.print(f"Applied {', '.join(applied)}." if applied else "The schema is up to date.")

@@ -1,6 +1,5 @@
 """`baton playbook ...`: validate, list, show and plan playbooks."""
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,14 +9,18 @@ from rich.table import Table
 
 from baton.durations import format_duration
 from baton.plan import plan_playbook
-from baton.playbook import PlaybookError, find_playbook, load_playbook
+from baton.playbook import (
+    PlaybookError,
+    bundled_playbooks,
+    find_playbook,
+    load_playbook,
+    playbook_file,
+)
 from baton.store.playbooks import PlaybookRepo
+from starters.cli.common import JsonFlag, parse_date, with_store
 from starters.cli.output import console, errors, fail, print_json
-from starters.cli.store import with_store
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command()
@@ -40,11 +43,16 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML fil
 
 
 @app.command()
-def publish(files: Annotated[list[Path], typer.Argument(help="Playbook YAML files.")]) -> None:
+def publish(
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE_OR_ID...", help="Playbook files or bundled ids.")
+    ],
+) -> None:
     """Store playbooks as new versions (only when their content changed). Running
-    projects keep the version they started with."""
+    projects keep the version they started with. A bundled playbook can be named by id."""
     bodies = []
-    for path in files:
+    for name in files:
+        path = playbook_file(name)
         load_playbook(path)  # refuse a broken file before anything is stored
         bodies.append((path, path.read_text(encoding="utf-8")))
 
@@ -59,18 +67,29 @@ def publish(files: Annotated[list[Path], typer.Argument(help="Playbook YAML file
 
 @app.command("list")
 def list_(json: JsonFlag = False) -> None:
-    """The published playbooks, latest version of each."""
+    """The published playbooks (latest version of each), and the bundled ones not
+    published yet (version and published_at null)."""
     rows = with_store(lambda pool: PlaybookRepo(pool).list_latest())
+    published = {row["id"] for row in rows}
+    for playbook_id, path in bundled_playbooks().items():
+        if playbook_id not in published:
+            playbook = load_playbook(path)
+            rows.append({"id": playbook.id, "name": playbook.name, "version": None,
+                         "published_at": None, "steps": len(playbook.steps)})  # fmt: skip
+    rows.sort(key=lambda row: row["id"])
     if json:
         print_json(rows)
         return
     table = Table("id", "name", "version", "steps", "published")
     for row in rows:
+        when_published = row["published_at"]
         table.add_row(
-            row["id"], escape(row["name"]), str(row["version"]), str(row["steps"]),
-            f"{row['published_at']:%Y-%m-%d %H:%M}",
+            row["id"], escape(row["name"]), str(row["version"] or "-"), str(row["steps"]),
+            f"{when_published:%Y-%m-%d %H:%M}" if when_published else "bundled, not yet",
         )  # fmt: skip
-    console.print(table if rows else "Nothing published yet: `baton playbook publish FILE`.")
+    console.print(table)
+    if len(published) < len(rows):
+        console.print("Publish a bundled one to start projects of it: `baton playbook publish ID`.")
 
 
 @app.command()
@@ -123,10 +142,7 @@ def plan(
     json: JsonFlag = False,
 ) -> None:
     """Every step of a playbook on the calendar for a launch date."""
-    try:
-        launch_date = date.fromisoformat(launch)
-    except ValueError:
-        fail(f"--launch {launch!r} is not a date; write it as YYYY-MM-DD, like 2026-12-15")
+    launch_date = parse_date(launch, "--launch")
     playbook = find_playbook(playbook_id)
     result = plan_playbook(playbook, launch_date, timezone)
     if json:

@@ -1,74 +1,34 @@
-"""`baton start|status|projects|complete|review|choose|reassign|reschedule|cancel`:
-thin clients of the MarketingProject workflow's messages."""
+"""`baton start|projects|status|reschedule|cancel`: starting projects, reading them, and
+what only their project manager does."""
 
-import asyncio
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
 from activities.postgres import PostgresCatalog
-from baton.commands import (
-    CancelProject,
-    ChooseOption,
-    Command,
-    CompleteStep,
-    ReassignStep,
-    Reschedule,
-    ReviewStep,
-    StartProject,
-    workflow_id_for,
-)
 from baton.config import Settings
-from baton.schedule import zone
-from baton.state import ProjectStatus
+from baton.contract import CancelProject, Reschedule, StartProject, workflow_id_of
+from baton.errors import validated
 from baton.wording import describe_entry, waiting_on, when
-from starters import projects
-from starters.cli.output import console, fail, print_json
-from workers.main import connect, open_store
+from starters import client
+from starters.cli.common import (
+    Actor,
+    JsonFlag,
+    ProjectArg,
+    parse_date,
+    parse_pairs,
+    with_client,
+    with_store,
+)
+from starters.cli.output import console, print_json
+from starters.cli.steps import send
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-Project = Annotated[str, typer.Argument(help="The project's slug or workflow id.")]
-StepId = Annotated[str, typer.Argument(help="The step's id (see `baton status`).")]
-Actor = Annotated[
-    str,
-    typer.Option("--as", envvar="BATON_USER", help="Who you are (person id; or set BATON_USER)."),
-]
-
-
-def workflow_id(project: str) -> str:
-    return project if project.startswith("project-") else workflow_id_for(project)
-
-
-def parse_date(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD, like 2026-12-15")
+app = typer.Typer()
 
 
-def parse_pairs(values: list[str], flag: str) -> dict[str, Any]:
-    pairs: dict[str, Any] = {}
-    for value in values:
-        key, sep, raw = value.partition("=")
-        if not sep or not key.strip():
-            fail(f"{flag} {value!r}: write it as key=value, like {flag} writer=alice")
-        pairs[key.strip()] = yaml.safe_load(raw) if flag == "--input" else raw.strip()
-    return pairs
-
-
-def register(app: typer.Typer) -> None:
-    app.command(rich_help_panel="Projects")(start)
-    app.command(rich_help_panel="Projects")(tasks)
-    app.command(name="projects", rich_help_panel="Projects")(list_projects)
-    app.command(rich_help_panel="Projects")(status)
-    for command in (complete, review, choose, reassign, reschedule, cancel):
-        app.command(rich_help_panel="Acting on projects")(command)
-
-
+@app.command(rich_help_panel="Projects")
 def start(
     playbook: Annotated[str, typer.Argument(help="Playbook id (see `baton playbook list`).")],
     name: Annotated[str, typer.Option(help="The project's name, e.g. 'Spring launch post'.")],
@@ -85,31 +45,27 @@ def start(
     json: JsonFlag = False,
 ) -> None:
     """Start a project: one durable run of a playbook."""
-    request = StartProject(
-        playbook=playbook,
-        playbook_version=playbook_version,
-        name=name,
-        slug=slug,
-        launch_date=parse_date(launch, "--launch") if launch else None,
-        start_date=parse_date(start_date, "--start-date") if start_date else None,
-        timezone=timezone,
-        assignments=parse_pairs(assign, "--assign"),
-        project_manager=pm,
-        inputs=parse_pairs(inputs, "--input"),
+    request = validated(
+        StartProject,
+        dict(
+            playbook=playbook,
+            playbook_version=playbook_version,
+            name=name,
+            slug=slug,
+            launch_date=parse_date(launch, "--launch") if launch else None,
+            start_date=parse_date(start_date, "--start-date") if start_date else None,
+            timezone=timezone,
+            assignments=parse_pairs(assign, "--assign"),
+            project_manager=pm,
+            inputs=parse_pairs(inputs, "--input"),
+        ),
     )
     settings = Settings()
-    today = datetime.now(UTC).astimezone(zone(timezone)).date()
-
-    async def run() -> ProjectStatus:
-        pool = await open_store(settings)
-        try:
-            await projects.check_start_request(PostgresCatalog(pool), request, today)
-        finally:
-            await pool.close()
-        client = await connect(settings)
-        return await projects.start_and_wait(client, request, settings.task_queue)
-
-    result = asyncio.run(run())
+    # Refused before Temporal is contacted, so the reason shows even when it is down.
+    with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
+    result = with_client(
+        lambda temporal: client.start_and_wait(temporal, request, settings.task_queue)
+    )
     if json:
         print_json(
             {
@@ -124,6 +80,7 @@ def start(
     console.print(f"Temporal UI: {settings.workflow_url(result.workflow_id)}")
 
 
+@app.command("projects", rich_help_panel="Projects")
 def list_projects(
     state: Annotated[str | None, typer.Option(help="active, completed or cancelled.")] = None,
     playbook: Annotated[str | None, typer.Option(help="Only projects of this playbook.")] = None,
@@ -132,13 +89,8 @@ def list_projects(
     json: JsonFlag = False,
 ) -> None:
     """List projects and their state (a Temporal visibility query)."""
-    settings = Settings()
-
-    async def run():
-        query = projects.visibility_query(state, playbook, owner, overdue)
-        return await projects.list_projects(await connect(settings), query)
-
-    rows = asyncio.run(run())
+    query = client.visibility_query(state, playbook, owner, overdue)
+    rows = with_client(lambda temporal: client.list_projects(temporal, query))
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -156,14 +108,11 @@ def list_projects(
     console.print(table if rows else "No projects yet. Start one with `baton start`.")
 
 
-def status(project: Project, json: JsonFlag = False) -> None:
+@app.command(rich_help_panel="Projects")
+def status(project: ProjectArg, json: JsonFlag = False) -> None:
     """One project: every step with its owner, due date and state, and the log."""
     settings = Settings()
-
-    async def run() -> ProjectStatus:
-        return await projects.status(await connect(settings), workflow_id(project))
-
-    result = asyncio.run(run())
+    result = with_client(lambda temporal: client.status(temporal, workflow_id_of(project)))
     url = settings.workflow_url(result.workflow_id)
     if json:
         print_json({**result.model_dump(mode="json"), "temporal_url": url})
@@ -195,103 +144,24 @@ def status(project: Project, json: JsonFlag = False) -> None:
     console.print(f"Temporal UI: {url}")
 
 
-def _send(project: str, command: Command) -> None:
-    settings = Settings()
-
-    async def run():
-        return await projects.act(await connect(settings), workflow_id(project), command)
-
-    result = asyncio.run(run())
-    console.print(escape(result.message), highlight=False)
-
-
-def complete(
-    project: Project,
-    step: StepId,
-    actor: Actor,
-    note: Annotated[str | None, typer.Option(help="A note for the log.")] = None,
-    link: Annotated[str | None, typer.Option(help="A link to the work.")] = None,
-) -> None:
-    """Mark a task done; the next steps' owners are told at once."""
-    _send(project, CompleteStep(step_id=step, actor=actor, note=note, link=link))
-
-
-def review(
-    project: Project,
-    step: StepId,
-    actor: Actor,
-    approve: Annotated[
-        bool, typer.Option("--approve/--reject", help="Approve, or reject and send back.")
-    ],
-    comment: Annotated[str | None, typer.Option(help="Why (sent with a rejection).")] = None,
-) -> None:
-    """Approve or reject an approval step."""
-    _send(project, ReviewStep(step_id=step, actor=actor, approve=approve, comment=comment))
-
-
-def choose(
-    project: Project,
-    step: StepId,
-    option: Annotated[str, typer.Argument(help="One of the decision's options.")],
-    actor: Actor,
-) -> None:
-    """Pick an option of a decision step; branches not chosen are skipped."""
-    _send(project, ChooseOption(step_id=step, actor=actor, option=option))
-
-
-def reassign(
-    project: Project,
-    step: StepId,
-    to: Annotated[str, typer.Option(help="Who takes the step over (person id).")],
-    actor: Actor,
-) -> None:
-    """Hand a step to someone else."""
-    _send(project, ReassignStep(step_id=step, actor=actor, to=to))
-
-
+@app.command(rich_help_panel="Acting on projects")
 def reschedule(
-    project: Project,
+    project: ProjectArg,
     launch: Annotated[str, typer.Option(help="The new launch date YYYY-MM-DD.")],
     actor: Actor,
 ) -> None:
     """Move the launch date; due dates and reminders of unfinished steps move with it."""
-    _send(project, Reschedule(actor=actor, launch_date=parse_date(launch, "--launch")))
+    send(
+        project,
+        validated(Reschedule, dict(actor=actor, launch_date=parse_date(launch, "--launch"))),
+    )
 
 
+@app.command(rich_help_panel="Acting on projects")
 def cancel(
-    project: Project,
+    project: ProjectArg,
     reason: Annotated[str, typer.Option(help="Why the project stops.")],
     actor: Actor,
 ) -> None:
     """Cancel a project (project manager only)."""
-    _send(project, CancelProject(actor=actor, reason=reason))
-
-
-def tasks(
-    person: Annotated[str, typer.Argument(help="Whose work (person id).")],
-    json: JsonFlag = False,
-) -> None:
-    """A person's active steps across projects: overdue first, then by due."""
-    settings = Settings()
-
-    async def run():
-        return await projects.tasks_for(await connect(settings), person)
-
-    rows = asyncio.run(run())
-    if json:
-        print_json([row.model_dump(mode="json") for row in rows])
-        return
-    if not rows:
-        console.print(f"Nothing waits on {escape(person)}.")
-        return
-    table = Table("project", "step", "name", "kind", "due", "")
-    for row in rows:
-        table.add_row(
-            row.workflow_id.removeprefix("project-"),
-            row.step_id,
-            escape(row.step),
-            row.kind,
-            when(row.due) if row.due else "",
-            "[red]OVERDUE[/]" if row.overdue else "",
-        )
-    console.print(table)
+    send(project, validated(CancelProject, dict(actor=actor, reason=reason)))

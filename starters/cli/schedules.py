@@ -1,7 +1,6 @@
 """`baton schedule create|list|pause|resume|trigger|delete`: recurring projects (a weekly
 newsletter) as Temporal Schedules."""
 
-import asyncio
 import re
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,12 +11,12 @@ from rich.table import Table
 
 from activities.postgres import PostgresCatalog
 from baton.config import Settings
+from baton.errors import Invalid, validated
 from baton.recurring import RecurringSpec, schedule_id_for
 from baton.wording import when
-from starters import projects, schedules
-from starters.cli.output import console, fail, print_json
-from starters.cli.projects import JsonFlag, parse_pairs
-from workers.main import connect, open_store
+from starters import client
+from starters.cli.common import JsonFlag, parse_pairs, with_client, with_store
+from starters.cli.output import console, print_json
 
 app = typer.Typer(
     help="Recurring projects (a weekly newsletter): each occurrence starts a project.",
@@ -29,15 +28,13 @@ ScheduleId = Annotated[
 Note = Annotated[str | None, typer.Option(help="Why; shown in `baton schedule list`.")]
 
 
-def register(parent: typer.Typer) -> None:
-    parent.add_typer(app, name="schedule", rich_help_panel="Projects")
-
-
 def parse_lead(value: str) -> int:
     """ "10d" or "10" -> 10 days; "2w" -> 14."""
     match = re.fullmatch(r"(\d+)\s*([dw]?)", value.strip().lower())
     if not match:
-        fail(f"--lead {value!r}: write whole days before the launch, like --lead 10d (or 2w)")
+        raise Invalid(
+            f"--lead {value!r}: write whole days before the launch, like --lead 10d (or 2w)"
+        )
     return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
@@ -66,34 +63,32 @@ def create(
     json: JsonFlag = False,
 ) -> None:
     """Start a project of a playbook at every occurrence (a Temporal Schedule)."""
-    spec = RecurringSpec(
-        playbook=playbook,
-        playbook_version=playbook_version,
-        name=name,
-        slug=slug,
-        timezone=timezone,
-        assignments=parse_pairs(assign, "--assign"),
-        project_manager=pm,
-        inputs=parse_pairs(inputs, "--input"),
-        lead_days=parse_lead(lead),
+    spec = validated(
+        RecurringSpec,
+        dict(
+            playbook=playbook,
+            playbook_version=playbook_version,
+            name=name,
+            slug=slug,
+            timezone=timezone,
+            assignments=parse_pairs(assign, "--assign"),
+            project_manager=pm,
+            inputs=parse_pairs(inputs, "--input"),
+            lead_days=parse_lead(lead),
+        ),
     )
-    schedules.cadence_of(every, cron)  # a bad cadence is refused before any connection
+    client.cadence_of(every, cron)  # a bad cadence is refused before any connection
     settings = Settings()
     today = spec.occurrence_date(datetime.now(UTC))
 
-    async def run() -> schedules.ScheduleRow:
-        pool = await open_store(settings)
-        try:
-            catalog = PostgresCatalog(pool)
-            await projects.check_start_request(catalog, spec.project_for(today), today)
-        finally:
-            await pool.close()
-        client = await connect(settings)
-        return await schedules.create_schedule(
-            client, spec, task_queue=settings.task_queue, every=every, cron=cron
+    first = spec.project_for(today)
+    # Refused before Temporal is contacted, so the reason shows even when it is down.
+    with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), first, today))
+    row = with_client(
+        lambda temporal: client.create_schedule(
+            temporal, spec, task_queue=settings.task_queue, every=every, cron=cron
         )
-
-    row = asyncio.run(run())
+    )
     if json:
         print_json(row)
         return
@@ -108,12 +103,7 @@ def create(
 @app.command(name="list")
 def list_schedules(json: JsonFlag = False) -> None:
     """Every recurring project: its cadence, next runs and whether it is paused."""
-    settings = Settings()
-
-    async def run() -> list[schedules.ScheduleRow]:
-        return await schedules.list_schedules(await connect(settings))
-
-    rows = asyncio.run(run())
+    rows = with_client(client.list_schedules)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -137,14 +127,14 @@ def list_schedules(json: JsonFlag = False) -> None:
 @app.command()
 def pause(schedule: ScheduleId, note: Note = None) -> None:
     """Stop starting projects until `baton schedule resume`."""
-    row = _act(schedules.pause_schedule, schedule, note)
+    row = _act(client.pause_schedule, schedule, note)
     console.print(f"Paused {row.schedule_id}: {escape(row.note or '')}")
 
 
 @app.command()
 def resume(schedule: ScheduleId, note: Note = None) -> None:
     """Start projects again at the next occurrence (missed ones are not made up)."""
-    row = _act(schedules.resume_schedule, schedule, note)
+    row = _act(client.resume_schedule, schedule, note)
     next_run = f"; next: {when(row.next_runs[0], row.timezone or 'UTC')}" if row.next_runs else ""
     console.print(f"Resumed {row.schedule_id}{next_run}")
 
@@ -152,21 +142,17 @@ def resume(schedule: ScheduleId, note: Note = None) -> None:
 @app.command()
 def trigger(schedule: ScheduleId) -> None:
     """Run one occurrence now: starts today's project (if it does not exist yet)."""
-    _act(schedules.trigger_schedule, schedule)
+    _act(client.trigger_schedule, schedule)
     console.print(f"Triggered {schedule_id_for(schedule)}; `baton projects` shows it")
 
 
 @app.command()
 def delete(schedule: ScheduleId) -> None:
     """Delete a schedule; the projects it started run on."""
-    _act(schedules.delete_schedule, schedule)
+    _act(client.delete_schedule, schedule)
     console.print(f"Deleted {schedule_id_for(schedule)}; the projects it started run on")
 
 
 def _act(operation, *args):
-    settings = Settings()
-
-    async def run():
-        return await operation(await connect(settings), *args)
-
-    return asyncio.run(run())
+    """One schedule operation of the client layer, with its arguments."""
+    return with_client(lambda temporal: operation(temporal, *args))

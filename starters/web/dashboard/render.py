@@ -3,23 +3,20 @@ messages, form parsing and the commands the buttons send."""
 
 import base64
 import binascii
-import functools
 import json
 import re
 from datetime import datetime, timedelta
 from functools import cache
 from urllib.parse import parse_qs, quote
 
-import psycopg
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
-from temporalio.service import RPCError
 
-from baton.commands import ChooseOption, Command, CompleteStep, ReviewStep
+from baton.contract import ChooseOption, Command, CompleteStep, ReviewStep
+from baton.errors import Invalid
 from baton.wording import describe_entry, when
-from starters.projects import NotFound, StillStarting
 
 FLASH_COOKIE = "baton_flash"
 MAX_FORM_BYTES = 64 * 1024
@@ -51,7 +48,7 @@ def linkify(text: str) -> Markup:
 @cache
 def templates() -> Environment:
     env = Environment(
-        loader=PackageLoader("starters", "templates"),
+        loader=PackageLoader("starters.web", "templates"),
         autoescape=True,  # every page: names, notes and comments show as text
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -131,7 +128,7 @@ ACTIONS = ("complete", "approve", "reject", "choose")
 
 
 def command_for(action: str, step_id: str, actor: str, fields: dict[str, str]) -> Command:
-    """The workflow message a button sends; ValueError says what is missing."""
+    """The workflow message a button sends; `Invalid` says what is missing."""
     text = (fields.get("note") or fields.get("comment") or "").strip() or None
     if action == "complete":
         return CompleteStep(step_id=step_id, actor=actor, note=text)
@@ -140,39 +137,12 @@ def command_for(action: str, step_id: str, actor: str, fields: dict[str, str]) -
     if action == "choose":
         option = (fields.get("option") or "").strip()
         if not option:
-            raise ValueError("pick one of the options first")
+            raise Invalid("pick one of the options first", field="option")
         return ChooseOption(step_id=step_id, actor=actor, option=option)
-    raise ValueError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
+    raise Invalid(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}", field="action")
 
 
 def overdue_by(due: datetime | None, now: datetime) -> str | None:
     if due is None or now <= due:
         return None
     return human_duration(now - due)
-
-
-def guarded(handler):
-    """Turn what can go wrong outside the request (a project that does not exist or is
-    starting, Temporal or PostgreSQL unreachable) into a page that says so, not a 500.
-    The handler takes the request as its `request` keyword."""
-
-    @functools.wraps(handler)
-    async def wrapper(*args, **kwargs):
-        request = kwargs["request"]
-        try:
-            return await handler(*args, **kwargs)
-        except NotFound as error:
-            return error_page(request, 404, "No such project", str(error))
-        except StillStarting as error:
-            return error_page(
-                request, 503, "Still starting", error.reason, "Refresh the page in a moment."
-            )
-        except (ConnectionError, RPCError) as error:
-            return error_page(request, 503, "Temporal is unreachable", str(error), _AGAIN)
-        except psycopg.OperationalError as error:
-            return error_page(request, 503, "The database is unreachable", str(error), _AGAIN)
-
-    return wrapper
-
-
-_AGAIN = "Try again in a moment; if it persists, check that `baton dev` (or the worker) runs."

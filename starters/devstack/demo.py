@@ -9,11 +9,11 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from baton.commands import StartProject
+from baton.contract import StartProject
 from baton.people import Person
 from baton.store.people import PeopleRepo
 from baton.tokens import hash_token, new_token
-from starters import projects
+from starters import client
 
 TEAM = [
     Person(id="pat", name="Pat Park", email="pat@example.com", timezone="UTC"),
@@ -71,14 +71,14 @@ async def ensure_team(pool: AsyncConnectionPool, home: Path) -> dict[str, str]:
     return tokens
 
 
-async def ensure_project(client: Client, task_queue: str) -> tuple[str, bool]:
+async def ensure_project(temporal: Client, task_queue: str) -> tuple[str, bool]:
     """Start the demo project unless it was started before; (workflow id, started now)."""
     request = demo_request(datetime.now(UTC).date())
     try:
-        await client.get_workflow_handle(request.workflow_id).describe()
+        await temporal.get_workflow_handle(request.workflow_id).describe()
         return request.workflow_id, False
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-    await projects.start_project(client, request, task_queue)
+    await client.start_project(temporal, request, task_queue)
     return request.workflow_id, True

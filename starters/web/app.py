@@ -2,32 +2,20 @@
 dashboard and the one-click action links, over the same Temporal client and store."""
 
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
-from psycopg_pool import AsyncConnectionPool
-from temporalio.client import Client
+from fastapi import FastAPI
 
 from baton.config import Settings
-from workers.main import connect, open_store
-
-
-@dataclass
-class Services:
-    """What every request handler needs; built once per process."""
-
-    settings: Settings
-    client: Client
-    pool: AsyncConnectionPool
-
-
-def get_services(request: Request) -> Services:
-    return request.app.state.services
+from baton.store.database import open_store
+from starters import client as temporal
+from starters.web import errors
+from starters.web.api import router as api_router
+from starters.web.dashboard import router as dashboard_router
+from starters.web.deps import Services
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """The app; `services` given (tests) or built at start-up from `settings`."""
-    from starters import api, dashboard  # the routers import this module
+    """The app; `services` given (tests, `baton dev`) or built at start-up from `settings`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -36,9 +24,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
             return
         config = settings or Settings()
-        client = await connect(config)
+        connected = await temporal.connect(config)
         pool = await open_store(config)
-        app.state.services = Services(config, client, pool)
+        app.state.services = Services(config, connected, pool)
         try:
             yield
         finally:
@@ -52,6 +40,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="1",
         lifespan=lifespan,
     )
-    app.include_router(api.router)
-    app.include_router(dashboard.router)
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(dashboard_router)
     return app

@@ -1,7 +1,6 @@
-"""Recurring projects as Temporal Schedules: create, list, pause, resume, trigger, delete.
-
-Each schedule starts a `RecurringProject` workflow at every occurrence, which starts that
-occurrence's project. Plain async functions, so the CLI and the HTTP API share them."""
+"""Recurring projects (a weekly newsletter) as Temporal Schedules: create, list, pause,
+resume, trigger, delete. Each schedule starts a `RecurringProject` workflow at every
+occurrence, which starts that occurrence's project."""
 
 from datetime import datetime, timedelta
 
@@ -19,10 +18,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from baton.errors import Invalid, NotFound, Refused, Unavailable
 from baton.recurring import Cadence, RecurringSpec, parse_cron, parse_every, schedule_id_for
-from baton.state import Refused
-from starters.projects import NotFound
-from workflows.recurring import WORKFLOW_TYPE, RecurringProject
+from workflows.recurring import WORKFLOW_TYPE as RECURRING_TYPE
+from workflows.recurring import RecurringProject
 
 # An occurrence missed while Temporal was down still runs within this window; later ones
 # are dropped rather than starting projects whose launch date may already have passed.
@@ -45,7 +44,7 @@ class ScheduleRow(BaseModel):
 def cadence_of(every: str | None = None, cron: str | None = None) -> Cadence:
     """Exactly one of `every` ("weekly on Tue at 09:00") or `cron` ("0 9 * * 2")."""
     if (every is None) == (cron is None):
-        raise ValueError(
+        raise Invalid(
             "say when the project recurs with one of --every (like 'weekly on Tue') or "
             "--cron (like '0 9 * * 2')"
         )
@@ -94,7 +93,7 @@ async def create_schedule(
             f"(`baton schedule delete {schedule_id}`) or give this one another --slug"
         ) from None
     except RPCError as error:
-        raise _translate(error, schedule_id) from None
+        raise _translate_schedule(error, schedule_id) from None
     return await describe_schedule(client, schedule_id)
 
 
@@ -103,7 +102,7 @@ async def describe_schedule(client: Client, schedule_id: str) -> ScheduleRow:
     try:
         description = await client.get_schedule_handle(schedule_id).describe()
     except RPCError as error:
-        raise _translate(error, schedule_id) from None
+        raise _translate_schedule(error, schedule_id) from None
     return await _row(description)
 
 
@@ -112,7 +111,7 @@ async def list_schedules(client: Client) -> list[ScheduleRow]:
     consistent listing's)."""
     ids = []
     async for listed in await client.list_schedules():
-        if listed.schedule and getattr(listed.schedule.action, "workflow", "") == WORKFLOW_TYPE:
+        if listed.schedule and getattr(listed.schedule.action, "workflow", "") == RECURRING_TYPE:
             ids.append(listed.id)
     rows = []
     for schedule_id in sorted(ids):
@@ -155,7 +154,7 @@ async def _call(handle: ScheduleHandle, request) -> None:
     try:
         await request
     except RPCError as error:
-        raise _translate(error, handle.id) from None
+        raise _translate_schedule(error, handle.id) from None
 
 
 async def _row(description: ScheduleDescription) -> ScheduleRow:
@@ -177,9 +176,9 @@ async def _row(description: ScheduleDescription) -> ScheduleRow:
     )
 
 
-def _translate(error: RPCError, schedule_id: str) -> Exception:
+def _translate_schedule(error: RPCError, schedule_id: str) -> Exception:
     if error.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no schedule '{schedule_id}'; `baton schedule list` lists them")
     if error.status == RPCStatusCode.INVALID_ARGUMENT:
-        return ValueError(f"Temporal refused schedule '{schedule_id}': {error.message}")
-    return ConnectionError(f"Temporal refused the request: {error.message}")
+        return Invalid(f"Temporal refused schedule '{schedule_id}': {error.message}")
+    return Unavailable(f"Temporal refused the request: {error.message}")

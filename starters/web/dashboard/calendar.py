@@ -16,10 +16,9 @@ from baton.config import Settings
 from baton.people import Person
 from baton.store.people import PeopleRepo
 from baton.tokens import hash_token
-from starters import web_listing
-from starters.web import get_services
-from starters.web_auth import signed_in
-from starters.web_common import guarded
+from starters import client
+from starters.client import TaskRow
+from starters.web.deps import get_services, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +32,7 @@ def event_uid(workflow_id: str, step_id: str, revision: int) -> str:
 
 
 def build_calendar(
-    person: Person, tasks: list[web_listing.Task], public_url: str, now: datetime
+    person: Person, tasks: list[TaskRow], public_url: str, now: datetime
 ) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//Baton//dashboard//EN")
@@ -62,7 +61,6 @@ def build_calendar(
 
 
 @router.get("/people/{person_id}/calendar.ics")
-@guarded
 async def calendar_feed(request: Request, person_id: str, token: str = ""):
     services = get_services(request)
     if token:
@@ -76,7 +74,7 @@ async def calendar_feed(request: Request, person_id: str, token: str = ""):
         )
     if person.id != person_id:
         return PlainTextResponse(f"This token or session is not {person_id}'s.", status_code=403)
-    tasks = await web_listing.tasks(services.client, person.id)
+    tasks = await client.tasks_for(services.client, person.id)
     body = build_calendar(person, tasks, services.settings.public_url, datetime.now(UTC))
     return Response(
         body.to_ical(),

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from baton.errors import Invalid, Refused
 from baton.links import ActionClaim, LinkError, verify
-from baton.state import Refused
 from baton.store.people import PeopleRepo
 from baton.store.used_links import UsedLink, UsedLinksRepo
-from starters.projects import act, status
-from starters.web import get_services
-from starters.web_common import ACTIONS, command_for, error_page, form_fields, guarded, page
+from baton.wording import action_command
+from starters import client
+from starters.web.dashboard.render import ACTIONS, command_for, error_page, form_fields, page
+from starters.web.deps import get_services
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,13 +37,7 @@ _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 
 def cli_line(claim: ActionClaim) -> str:
     """The terminal command doing what the link does (for expired links)."""
-    slug, step, me = claim.workflow_id.removeprefix("project-"), claim.step_id, claim.person
-    return {
-        "complete": f"baton complete {slug} {step} --as {me}",
-        "approve": f"baton review {slug} {step} --approve --as {me}",
-        "reject": f'baton review {slug} {step} --reject --comment "why" --as {me}',
-        "choose": f"baton choose {slug} {step} OPTION --as {me}",
-    }.get(claim.action, f"baton status {slug}")
+    return action_command(claim.action, claim.workflow_id, claim.step_id, claim.person)
 
 
 def _check(request: Request, token: str) -> ActionClaim | HTMLResponse:
@@ -71,7 +66,6 @@ def _already_used(request: Request, used: UsedLink) -> HTMLResponse:
 
 
 @router.get("/act/{token}", response_class=HTMLResponse)
-@guarded
 async def confirm(request: Request, token: str):
     claim = _check(request, token)
     if isinstance(claim, HTMLResponse):
@@ -86,10 +80,9 @@ async def _confirmation(
     request: Request, claim: ActionClaim, token: str, problem: str | None = None
 ) -> HTMLResponse:
     services = get_services(request)
-    current = await status(services.client, claim.workflow_id)
-    try:
-        step = current.step(claim.step_id)
-    except KeyError:
+    current = await client.status(services.client, claim.workflow_id)
+    step = current.find_step(claim.step_id)
+    if step is None:
         return error_page(
             request, 404, "No such step", f"'{current.name}' has no step '{claim.step_id}' now."
         )
@@ -110,7 +103,6 @@ async def _confirmation(
 
 
 @router.post("/act/{token}", response_class=HTMLResponse)
-@guarded
 async def perform(request: Request, token: str):
     claim = _check(request, token)
     if isinstance(claim, HTMLResponse):
@@ -119,7 +111,7 @@ async def perform(request: Request, token: str):
     fields = await form_fields(request)
     try:
         command = command_for(claim.action, claim.step_id, claim.person, fields)
-    except ValueError as error:
+    except Invalid as error:
         return await _confirmation(request, claim, token, problem=str(error))
     links = UsedLinksRepo(services.pool)
     async with links.claim(claim) as used:
@@ -129,7 +121,7 @@ async def perform(request: Request, token: str):
                 return error_page(request, 409, "This link was already used", "Try the CLI.")
             return _already_used(request, found)
         try:
-            result = await act(services.client, claim.workflow_id, command)
+            result = await client.act(services.client, claim.workflow_id, command)
         except Refused as refused:
             await used.record(f"refused: {refused.reason}")
             return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason)

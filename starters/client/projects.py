@@ -1,8 +1,8 @@
-"""Driving projects through Temporal: start, act, read, list. Every way in (CLI, API,
-dashboard, simulate) goes through here, so all reach the same workflow messages."""
+"""Projects through Temporal: the start pre-check, start, act, status, lists and a
+person's tasks. Temporal's errors end here as BatonErrors."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -16,25 +16,26 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.catalog import Catalog
-from baton.commands import Command, StartProject
-from baton.state import ProjectStatus, Refused, check_start
+from baton import contract
+from baton.contract import ActionResult, Command, ProjectStatus, RunOptions, StartProject
+from baton.errors import Invalid, NotFound, Refused, Unavailable
+from baton.schedule import zone
+from baton.state import check_start
 from workflows.project import (
     NEXT_DUE,
     OVERDUE,
     OWNERS,
     PLAYBOOK,
     STATE,
-    ActionResult,
     MarketingProject,
-    RunOptions,
 )
 
 
-class NotFound(LookupError):
-    pass
+class ProjectNotFound(NotFound):
+    """No project by that slug or workflow id."""
 
 
-class StillStarting(Refused):
+class StillStarting(Unavailable):
     """The project's first step (looking up its playbook and people) has not finished."""
 
 
@@ -49,10 +50,21 @@ class ProjectRow(BaseModel):
     started_at: datetime | None
 
 
-async def check_start_request(catalog: Catalog, request: StartProject, today) -> None:
-    """Refuse a start that would fail inside the workflow, before anything starts."""
-    found = await catalog.playbook(request.playbook, request.playbook_version)
-    check_start(request, found.playbook, today)
+async def check_start_request(
+    catalog: Catalog, request: StartProject, today: date | None = None
+) -> None:
+    """Refuse, before anything starts, a start the workflow would refuse (an unknown
+    playbook or version, a role without anyone, a launch date in the past): `Invalid`
+    naming the field. `today` is where the project is, by default."""
+    try:
+        found = await catalog.playbook(request.playbook, request.playbook_version)
+    except NotFound as error:
+        raise Invalid(error.message, field=error.field or "playbook") from None
+    today = today or datetime.now(UTC).astimezone(zone(request.timezone)).date()
+    try:
+        check_start(request, found.playbook, today)
+    except Refused as refused:
+        raise Invalid(refused.message, field=refused.field) from None
 
 
 async def start_project(
@@ -116,34 +128,33 @@ async def status(client: Client, workflow_id: str) -> ProjectStatus:
 
 
 async def list_projects(client: Client, query: str = "") -> list[ProjectRow]:
-    base = "WorkflowType = 'MarketingProject'"
-    rows = []
-    async for execution in client.list_workflows(f"{base} AND ({query})" if query else base):
+    """Projects from Temporal's visibility store (a moment behind each change), filtered
+    by a `visibility_query`."""
+    base = f"WorkflowType = '{contract.WORKFLOW_TYPE}'"
+    try:
+        return [row async for row in _rows(client, f"{base} AND ({query})" if query else base)]
+    except RPCError as error:
+        raise Unavailable(f"Temporal could not list projects: {error.message}") from None
+
+
+async def _rows(client: Client, query: str):
+    async for execution in client.list_workflows(query):
         attributes = execution.typed_search_attributes
         state = attributes.get(STATE)
         if execution.status == WorkflowExecutionStatus.FAILED:
             state = "failed"
         elif execution.status == WorkflowExecutionStatus.TERMINATED:
             state = "terminated"
-        rows.append(
-            ProjectRow(
-                workflow_id=execution.id,
-                name=(await execution.memo()).get("name"),
-                playbook=attributes.get(PLAYBOOK),
-                state=state,
-                owners=list(attributes.get(OWNERS) or []),
-                next_due=attributes.get(NEXT_DUE),
-                overdue=attributes.get(OVERDUE),
-                started_at=execution.start_time,
-            )
+        yield ProjectRow(
+            workflow_id=execution.id,
+            name=(await execution.memo()).get("name"),
+            playbook=attributes.get(PLAYBOOK),
+            state=state,
+            owners=list(attributes.get(OWNERS) or []),
+            next_due=attributes.get(NEXT_DUE),
+            overdue=attributes.get(OVERDUE),
+            started_at=execution.start_time,
         )
-    return rows
-
-
-def _translate(error: RPCError, workflow_id: str) -> Exception:
-    if error.status == RPCStatusCode.NOT_FOUND:
-        return NotFound(f"no project '{workflow_id}'; `baton projects` lists them")
-    return ConnectionError(f"Temporal refused the request: {error.message}")
 
 
 class TaskRow(BaseModel):
@@ -157,22 +168,20 @@ class TaskRow(BaseModel):
     due: datetime | None
     overdue: bool
     revision: int
+    options: list[str] = []  # a decision step's options, for its buttons
 
 
 async def tasks_for(client: Client, person: str) -> list[TaskRow]:
     """A person's active steps across projects: overdue first, then by due."""
-    rows = await list_projects(
-        client, f"BatonOwners = '{_quote(person)}' AND BatonState = 'active'"
-    )
+    rows = await list_projects(client, visibility_query(state="active", owner=person))
     tasks = []
     for row in rows:
         try:
             current = await status(client, row.workflow_id)
-        except (NotFound, Refused):
-            continue  # closed or starting since the listing
+        except (ProjectNotFound, StillStarting):
+            continue  # gone or starting since the listing
         for step in current.steps:
-            waiting_on = step.pending_approvers() if step.kind == "approval" else step.owners
-            if step.state == "active" and person in waiting_on:
+            if step.state == "active" and person in step.waiting_on:
                 tasks.append(
                     TaskRow(
                         workflow_id=current.workflow_id,
@@ -183,6 +192,7 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
                         due=step.due,
                         overdue=step.overdue,
                         revision=step.revision,
+                        options=step.options,
                     )
                 )
     far = datetime.max.replace(tzinfo=UTC)
@@ -199,18 +209,24 @@ def visibility_query(
     clauses = [
         f"{key} = '{_quote(value)}'"
         for key, value in (
-            ("BatonState", state),
-            ("BatonPlaybook", playbook),
-            ("BatonOwners", owner),
+            (contract.SEARCH_STATE, state),
+            (contract.SEARCH_PLAYBOOK, playbook),
+            (contract.SEARCH_OWNERS, owner),
         )
         if value
     ]
     if state == "active":  # a terminated run keeps the last state it upserted
         clauses.append("ExecutionStatus = 'Running'")
     if overdue:
-        clauses.append("BatonOverdue = true")
+        clauses.append(f"{contract.SEARCH_OVERDUE} = true")
     return " AND ".join(clauses)
 
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _translate(error: RPCError, workflow_id: str) -> Exception:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return ProjectNotFound(f"no project '{workflow_id}'; `baton projects` lists them")
+    return Unavailable(f"Temporal refused the request: {error.message}")

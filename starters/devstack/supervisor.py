@@ -15,14 +15,20 @@ import uvicorn
 from rich.console import Console
 
 from baton.config import Settings, installed_binary
+from baton.errors import BatonError, Unavailable
 from baton.playbook import bundled_playbooks
+from baton.store.database import open_store
 from baton.store.playbooks import PlaybookRepo
-from starters import demo
-from starters.web import Services, create_app
-from workers.main import connect, open_store, search_attribute_flags, serve
+from starters import client
+from starters.devstack import demo
+from starters.web.app import create_app
+from starters.web.deps import Services
+from workers.main import serve
 
 
-class ComponentFailed(RuntimeError):
+class ComponentFailed(Unavailable):
+    """One part of the stack did not come up or stopped; the others are stopped too."""
+
     def __init__(self, component: str, reason: str):
         super().__init__(f"{component} failed: {reason}")
 
@@ -50,8 +56,8 @@ async def step(console: Console, label: str, work: Awaitable):
             result = await work
         except ComponentFailed:
             raise
-        except Exception as error:
-            raise ComponentFailed(label, f"{type(error).__name__}: {error}") from None
+        except (BatonError, OSError) as error:  # a bug goes on up as an internal error
+            raise ComponentFailed(label, str(error)) from None
     return result
 
 
@@ -162,7 +168,7 @@ async def _temporal(settings: Settings, home: Path):
         "--ui-port", str(settings.dev_ui_port),
         "--db-filename", str(home / "temporal.db"),
         "--ui-disable-news-fetch",
-        *search_attribute_flags(),
+        *client.search_attribute_flags(),
         stdout=log, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     if not await wait_for_port(settings.dev_port, lambda: server.returncode is None, 60):
@@ -177,8 +183,8 @@ async def _connect_when_healthy(settings: Settings, timeout: float = 60):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
-            return await connect(settings)
-        except ConnectionError:
+            return await client.connect(settings)
+        except Unavailable:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.5)

@@ -1,0 +1,78 @@
+"""What the CLI's commands share: running work with Temporal and/or the store opened
+(and closed) once, the options several commands take, and reading typed values."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from psycopg_pool import AsyncConnectionPool
+from temporalio.client import Client
+
+from baton.config import Settings
+from baton.errors import Invalid
+from baton.store.database import open_store
+from starters import client as client_layer
+
+T = TypeVar("T")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ProjectArg = Annotated[str, typer.Argument(help="The project's slug or workflow id.")]
+StepArg = Annotated[str, typer.Argument(help="The step's id (see `baton status`).")]
+Actor = Annotated[
+    str,
+    typer.Option("--as", envvar="BATON_USER", help="Who you are (person id; or set BATON_USER)."),
+]
+
+
+def with_client(work: Callable[[Client], Awaitable[T]]) -> T:
+    """Run `work(client)` connected to Temporal (TEMPORAL_ADDRESS)."""
+
+    async def run() -> T:
+        return await work(await client_layer.connect(Settings()))
+
+    return asyncio.run(run())
+
+
+def with_store(work: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
+    """Run `work(pool)` on Baton's PostgreSQL (the embedded one unless DATABASE_URL is
+    set), its schema brought up to date, and close it after."""
+
+    async def run() -> T:
+        pool = await open_store(Settings())
+        try:
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def parse_date(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(
+            f"{flag} {value!r} is not a date; write it as YYYY-MM-DD, like 2026-12-15", field=flag
+        ) from None
+
+
+def parse_pairs(values: list[str], flag: str) -> dict[str, Any]:
+    """`--assign writer=alice` (or `--input include_video=true`, read as YAML) pairs."""
+    pairs: dict[str, Any] = {}
+    for value in values:
+        key, sep, raw = value.partition("=")
+        if not sep or not key.strip():
+            raise Invalid(f"{flag} {value!r}: write it as key=value, like {flag} writer=alice")
+        pairs[key.strip()] = _input_value(raw, value) if flag == "--input" else raw.strip()
+    return pairs
+
+
+def _input_value(raw: str, written: str) -> Any:
+    """A playbook input's value as YAML reads it: true, 3, a text."""
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise Invalid(f"--input {written!r}: the value is not readable; quote it") from None

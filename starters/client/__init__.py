@@ -1,0 +1,62 @@
+"""The one Temporal client layer every way in uses (CLI, API, dashboard, one-click
+links, simulate, the devstack). What leaves it is a result or a `BatonError`: Temporal's
+own errors end here.
+
+- `connection`  connect, and Baton's search attributes on the server
+- `projects`    the start pre-check, start, act, status, lists, a person's tasks
+- `schedules`   recurring projects as Temporal Schedules
+"""
+
+from starters.client.connection import connect, ensure_search_attributes, search_attribute_flags
+from starters.client.projects import (
+    ProjectNotFound,
+    ProjectRow,
+    StillStarting,
+    TaskRow,
+    act,
+    check_start_request,
+    list_projects,
+    start_and_wait,
+    start_project,
+    status,
+    tasks_for,
+    visibility_query,
+)
+from starters.client.schedules import (
+    ScheduleRow,
+    cadence_of,
+    create_schedule,
+    delete_schedule,
+    describe_schedule,
+    list_schedules,
+    pause_schedule,
+    resume_schedule,
+    trigger_schedule,
+)
+
+__all__ = [
+    "ProjectNotFound",
+    "ProjectRow",
+    "ScheduleRow",
+    "StillStarting",
+    "TaskRow",
+    "act",
+    "cadence_of",
+    "check_start_request",
+    "connect",
+    "create_schedule",
+    "delete_schedule",
+    "describe_schedule",
+    "ensure_search_attributes",
+    "list_projects",
+    "list_schedules",
+    "pause_schedule",
+    "resume_schedule",
+    "search_attribute_flags",
+    "start_and_wait",
+    "start_project",
+    "status",
+    "tasks_for",
+    "trigger_schedule",
+    "visibility_query",
+]

@@ -1,0 +1,128 @@
+"""Acting on a project as the token's person: complete, review, choose, reassign,
+reschedule, cancel. Each reaches the same validated workflow update as the CLI."""
+
+from datetime import date
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from baton.contract import (
+    ActionResult,
+    CancelProject,
+    ChooseOption,
+    Command,
+    CompleteStep,
+    ReassignStep,
+    Reschedule,
+    ReviewStep,
+)
+from baton.errors import NotFound
+from starters import client
+from starters.web.api.projects import ProjectRef, ProjectView, project_view, workflow_id
+from starters.web.deps import Me, Services, ServicesDep, current_person
+
+router = APIRouter(tags=["actions"], dependencies=[Depends(current_person)])
+
+
+class ActionView(ActionResult):
+    """What the action did (message, project state, log entries) and the project now."""
+
+    status: ProjectView
+
+
+class Complete(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = None
+    link: str | None = None
+
+
+class Review(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    comment: str | None = Field(None, description="Why; sent with a rejection.")
+
+
+class Choose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    option: str = Field(min_length=1)
+
+
+class Reassign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(min_length=1, description="Who takes the step over (person id).")
+
+
+class NewLaunchDate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    launch_date: date
+
+
+class Cancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1)
+
+
+async def _act(
+    services: Services, project: str, command: Command, step_id: str | None = None
+) -> ActionView:
+    """Send one action as the workflow's validated update; unknown project or step: 404,
+    refused: 409 with the reason."""
+    wid = workflow_id(project)
+    current = await client.status(services.client, wid)
+    if step_id is not None and step_id not in {step.id for step in current.steps}:
+        known = ", ".join(step.id for step in current.steps)
+        raise NotFound(f"project '{current.slug}' has no step '{step_id}'; steps are: {known}")
+    result = await client.act(services.client, wid, command)
+    after = await client.status(services.client, wid)
+    return ActionView(**dict(result), status=project_view(services, after))
+
+
+@router.post("/projects/{project}/steps/{step_id}/complete", summary="Complete a task")
+async def complete(
+    project: ProjectRef, step_id: str, body: Complete, me: Me, services: ServicesDep
+) -> ActionView:
+    """Mark a task done as yourself; the next steps' owners are told at once."""
+    command = CompleteStep(step_id=step_id, actor=me.id, note=body.note, link=body.link)
+    return await _act(services, project, command, step_id)
+
+
+@router.post(
+    "/projects/{project}/steps/{step_id}/review",
+    summary="Approve or reject an approval",
+)
+async def review(
+    project: ProjectRef, step_id: str, body: Review, me: Me, services: ServicesDep
+) -> ActionView:
+    """A rejection sends the work back for rework (revision + 1)."""
+    command = ReviewStep(step_id=step_id, actor=me.id, approve=body.approve, comment=body.comment)
+    return await _act(services, project, command, step_id)
+
+
+@router.post("/projects/{project}/steps/{step_id}/choose", summary="Decide a decision")
+async def choose(
+    project: ProjectRef, step_id: str, body: Choose, me: Me, services: ServicesDep
+) -> ActionView:
+    """Pick one of the decision's options; branches not chosen are skipped."""
+    command = ChooseOption(step_id=step_id, actor=me.id, option=body.option)
+    return await _act(services, project, command, step_id)
+
+
+@router.post("/projects/{project}/steps/{step_id}/reassign", summary="Hand a step over")
+async def reassign(
+    project: ProjectRef, step_id: str, body: Reassign, me: Me, services: ServicesDep
+) -> ActionView:
+    command = ReassignStep(step_id=step_id, actor=me.id, to=body.to)
+    return await _act(services, project, command, step_id)
+
+
+@router.post("/projects/{project}/reschedule", summary="Move the launch date (PM)")
+async def reschedule(
+    project: ProjectRef, body: NewLaunchDate, me: Me, services: ServicesDep
+) -> ActionView:
+    """Due dates and reminders of unfinished steps move with it; not into the past."""
+    return await _act(services, project, Reschedule(actor=me.id, launch_date=body.launch_date))
+
+
+@router.post("/projects/{project}/cancel", summary="Cancel a project (PM)")
+async def cancel(project: ProjectRef, body: Cancel, me: Me, services: ServicesDep) -> ActionView:
+    return await _act(services, project, CancelProject(actor=me.id, reason=body.reason))

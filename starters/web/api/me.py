@@ -1,0 +1,57 @@
+"""The person the token belongs to: who they are, their tasks, their mailbox."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from baton.people import Person
+from baton.store.outbox import OutboxRepo
+from baton.store.people import PeopleRepo
+from starters import client
+from starters.client import TaskRow
+from starters.web.deps import Me, ServicesDep, current_person
+
+router = APIRouter(tags=["me"], dependencies=[Depends(current_person)])
+
+
+class Myself(BaseModel):
+    person: Person
+    is_admin: bool
+
+
+class InboxMessage(BaseModel):
+    id: int
+    kind: str
+    workflow_id: str
+    step_id: str | None
+    subject: str
+    body_text: str
+    body_html: str
+    created_at: datetime
+    read_at: datetime | None  # before this request: None means new
+
+
+@router.get("/me", summary="Who this token belongs to")
+async def whoami(me: Me, services: ServicesDep) -> Myself:
+    return Myself(person=me, is_admin=await PeopleRepo(services.pool).is_admin(me.id))
+
+
+@router.get("/me/tasks", summary="My active steps")
+async def my_tasks(me: Me, services: ServicesDep) -> list[TaskRow]:
+    """Steps waiting on me across projects: overdue first, then by due."""
+    return await client.tasks_for(services.client, me.id)
+
+
+@router.get("/me/inbox", summary="My messages (marks them read)")
+async def my_inbox(
+    me: Me,
+    services: ServicesDep,
+    unread: Annotated[bool, Query(description="Only messages not read before.")] = False,
+) -> list[InboxMessage]:
+    """Every Baton message sent to me, newest first; the ones returned are marked read."""
+    repo = OutboxRepo(services.pool)
+    rows = await repo.mailbox(me.id, unread_only=unread)
+    await repo.mark_read(me.id, [row.id for row in rows])
+    return [InboxMessage.model_validate(row.model_dump()) for row in rows]

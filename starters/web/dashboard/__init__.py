@@ -1,0 +1,17 @@
+"""The dashboard: server-rendered pages over the same workflow messages as the CLI and
+the API.
+
+- `pages`     the board, a project's timeline, my tasks with buttons, the mailbox
+- `auth`      signing in with a token, signing out
+- `links`     one-click action links from messages, with confirmation
+- `calendar`  a person's calendar feed (.ics)
+- `render`    templates, error pages, flash messages, forms, the buttons' commands
+"""
+
+from fastapi import APIRouter
+
+from starters.web.dashboard import auth, calendar, links, pages
+
+router = APIRouter(include_in_schema=False)
+for part in (pages, auth, links, calendar):
+    router.include_router(part.router)
