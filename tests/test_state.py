@@ -6,22 +6,22 @@ from typing import Any
 
 import pytest
 
-from baton.commands import (
+from baton.contract import (
     CancelProject,
     ChooseOption,
     Command,
     CompleteStep,
+    LogEntry,
     ReassignStep,
     Reschedule,
     ReviewStep,
     StartProject,
 )
+from baton.errors import Refused
 from baton.people import Person, TimeOff
 from baton.playbook import Playbook, find_playbook, playbook_from_data
 from baton.state import (
-    LogEntry,
     Project,
-    Refused,
     Transition,
     advance,
     apply,

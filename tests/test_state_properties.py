@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from baton.commands import (
+from baton.contract import (
     CancelProject,
     ChooseOption,
     Command,
@@ -19,12 +19,12 @@ from baton.commands import (
     ReviewStep,
     StartProject,
 )
+from baton.errors import Refused
 from baton.people import Person, TimeOff
 from baton.playbook import Playbook, playbook_from_data
 from baton.schedule import zone
 from baton.state import (
     Project,
-    Refused,
     Transition,
     advance,
     apply,

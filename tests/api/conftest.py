@@ -26,8 +26,8 @@ from baton.store.database import open_pool
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.tokens import new_token
-from starters import api
-from starters.web import Services
+from starters.web.app import create_app
+from starters.web.deps import Services
 from tests import pg
 from workers.main import build_worker
 
@@ -125,9 +125,8 @@ async def baton(temporal):
     signer = LinkSigner(secret=settings.secret(), public_url="http://baton.test")
     recorder = PostgresRecorder(pool, signer, set())
     services = Services(settings, temporal.client, pool)
-    app = FastAPI()
-    app.state.services = services
-    app.include_router(api.router)
+    app = create_app(services=services)
+    app.state.services = services  # the transport runs no lifespan
     client = Baton(app, tokens, services)
     try:
         async with build_worker(temporal.client, queue, PostgresCatalog(pool), recorder):

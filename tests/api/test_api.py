@@ -518,7 +518,7 @@ async def test_no_bad_input_is_a_server_error(baton):
 async def test_the_openapi_document_describes_every_operation(baton):
     from fastapi import FastAPI
 
-    from starters import api
+    from starters.web import api
 
     app = FastAPI()
     app.include_router(api.router)

@@ -26,11 +26,11 @@ from temporalio.worker import Replayer
 
 from activities.catalog import MemoryCatalog
 from activities.recorders import MemoryRecorder
+from baton.errors import NotFound, Refused
 from baton.playbook import find_playbook
 from baton.recurring import CadenceError, Occurrence, RecurringSpec, parse_cron, parse_every
 from baton.schedule import zone
-from baton.state import Refused
-from starters import projects, schedules
+from starters.client import projects, schedules
 from tests import pg
 from tests.workflow.conftest import env, project_worker  # noqa: F401 - env is a fixture
 from workers.main import build_worker
@@ -60,7 +60,7 @@ async def project_status(client: Client, workflow_id: str):
     for _ in range(100):
         try:
             return await projects.status(client, workflow_id)
-        except (projects.StillStarting, projects.NotFound):
+        except (projects.StillStarting, NotFound):
             await asyncio.sleep(0.1)
     return await projects.status(client, workflow_id)
 
@@ -190,9 +190,9 @@ async def test_pause_resume_and_delete(scheduled):
     assert (resumed.paused, resumed.note) == (False, "resumed")
 
     await schedules.delete_schedule(client, row.schedule_id)
-    with pytest.raises(projects.NotFound, match=f"no schedule '{row.schedule_id}'"):
+    with pytest.raises(NotFound, match=f"no schedule '{row.schedule_id}'"):
         await schedules.describe_schedule(client, row.schedule_id)
-    with pytest.raises(projects.NotFound, match="`baton schedule list` lists them"):
+    with pytest.raises(NotFound, match="`baton schedule list` lists them"):
         await schedules.pause_schedule(client, "no-such-schedule")
 
 

@@ -10,10 +10,10 @@ import pytest
 from activities.messages import LinkSigner
 from activities.postgres import PostgresRecorder
 from activities.recorders import EffectsBatch, StepBrief
+from baton.contract import LogEntry
 from baton.notify.channels import EmailChannel, SlackChannel
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
-from baton.state import LogEntry
 from baton.store.events import EventRepo
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
@@ -91,6 +91,13 @@ async def test_a_retried_transition_writes_its_events_and_messages_once(team):
     assert "Wed 2026-11-25 12:00 EST" in mail.body_text  # alice's own time zone
     assert "baton complete spring-post outline --as alice" in mail.body_text
     assert "http://baton.test/act/" in mail.body_html
+
+
+async def test_each_event_records_its_steps_due_instant_when_it_happened(team):
+    await PostgresRecorder(team, SIGNER, set()).record(batch())
+    events = await EventRepo(team).for_project("project-spring-post")
+    due = {e.step_id: e.planned_due for e in events}
+    assert due == {"keywords": None, "outline": datetime(2026, 11, 25, 17, tzinfo=UTC)}
 
 
 async def test_email_goes_out_once_with_both_parts_after_a_500(team):

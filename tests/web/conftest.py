@@ -30,18 +30,18 @@ from temporalio.client import WorkflowHandle
 
 from activities.messages import LinkSigner
 from activities.postgres import PostgresCatalog, PostgresRecorder
-from baton.commands import StartProject
 from baton.config import Settings
+from baton.contract import ProjectStatus, StartProject
 from baton.links import action_url, sign
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
-from baton.state import ProjectStatus
 from baton.store.database import open_pool
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.tokens import new_token
-from starters import projects
-from starters.web import Services, create_app
+from starters.client import projects
+from starters.web.app import create_app
+from starters.web.deps import Services
 from tests import pg
 from workers.main import build_worker
 

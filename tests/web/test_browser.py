@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from baton.commands import CompleteStep
+from baton.contract import CompleteStep
 from baton.store.outbox import OutboxRepo
-from starters.projects import act
+from starters.client import act
 from tests.web.conftest import UI, eventually
 
 

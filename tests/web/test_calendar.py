@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar
 
-from baton.commands import CompleteStep
+from baton.contract import CompleteStep
 from baton.people import Person
-from starters.projects import act
-from starters.web_calendar import build_calendar, event_uid
-from starters.web_listing import Task
+from starters.client import TaskRow as Task
+from starters.client import act
+from starters.web.dashboard.calendar import build_calendar, event_uid
 from tests.web.conftest import TEAM, eventually
 
 

@@ -4,11 +4,11 @@ once, and every bad link gets its own page (400 not valid, 410 expired, 409 used
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from baton.commands import CompleteStep
+from baton.contract import CompleteStep
 from baton.links import verify
 from baton.store.used_links import UsedLinksRepo
-from starters.projects import act
-from starters.web_common import command_for
+from starters.client import act
+from starters.web.dashboard.render import command_for
 from tests.web.conftest import eventually
 
 

@@ -3,7 +3,7 @@ buttons, escaping, and that bad input gets a page saying so, never a 500."""
 
 import re
 
-from starters.web_auth import SESSION_COOKIE
+from starters.web.deps import SESSION_COOKIE
 from tests.web.conftest import UI, eventually
 
 

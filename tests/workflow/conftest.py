@@ -10,10 +10,11 @@ import pytest
 
 from activities.catalog import MemoryCatalog
 from activities.recorders import MemoryRecorder
-from baton.commands import StartProject
+from baton.contract import StartProject
 from baton.playbook import find_playbook
+from starters.client import ensure_search_attributes
 from starters.simulate import SimulationResult, scenario_from_data, simulate, start_time_skipping
-from workers.main import build_worker, ensure_search_attributes
+from workers.main import build_worker
 
 BLOG_TEAM = {
     "strategist": "sam",

@@ -9,8 +9,8 @@ behind `workflow.patched` for running projects) with:
 import asyncio
 from pathlib import Path
 
+from starters.client import ensure_search_attributes
 from starters.simulate import scenario_from_data, simulate, start_time_skipping
-from workers.main import ensure_search_attributes
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 TEAM = {

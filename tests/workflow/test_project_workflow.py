@@ -8,11 +8,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from baton.commands import CompleteStep, ReviewStep
-from baton.state import Refused
-from starters import projects
+from baton.contract import CompleteStep, ReviewStep, RunOptions
+from baton.errors import Refused
+from starters.client import projects
 from tests.workflow.conftest import STARTED, blog_request, project_worker
-from workflows.project import NEXT_DUE, OVERDUE, OWNERS, PLAYBOOK, STATE, RunOptions
+from workflows.project import NEXT_DUE, OVERDUE, OWNERS, PLAYBOOK, STATE
 
 
 async def started(env, queue, request=None, options=None):
