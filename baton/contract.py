@@ -82,8 +82,9 @@ class ProjectTemplate(_Message):
 
 
 class StartProject(ProjectTemplate):
-    """The start input: `{playbook, playbook_version?, name, slug?, launch_date?,
-    start_date?, timezone?, assignments, project_manager, inputs?}`."""
+    """The contract's start input (DESIGN.md section 3): `{playbook, playbook_version?,
+    name, slug?, launch_date?, start_date?, timezone?, assignments, project_manager,
+    inputs?}`."""
 
     launch_date: date | None = None
     start_date: date | None = None

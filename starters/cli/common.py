@@ -21,6 +21,11 @@ T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 ProjectArg = Annotated[str, typer.Argument(help="The project's slug or workflow id.")]
 StepArg = Annotated[str, typer.Argument(help="The step's id (see `baton status`).")]
+# The options of a project template: `start` and `schedule create` both take them.
+Pm = Annotated[str, typer.Option("--pm", help="The project manager (person id).")]
+Assign = Annotated[list[str], typer.Option("--assign", help="role=person, once per role.")]
+Inputs = Annotated[list[str], typer.Option("--input", help="key=value playbook input.")]
+PlaybookVersion = Annotated[int | None, typer.Option(help="Pin a playbook version.")]
 Actor = Annotated[
     str,
     typer.Option("--as", envvar="BATON_USER", help="Who you are (person id; or set BATON_USER)."),
@@ -48,6 +53,29 @@ def with_store(work: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
             await pool.close()
 
     return asyncio.run(run())
+
+
+def template_fields(
+    playbook: str,
+    name: str,
+    pm: str,
+    assign: list[str],
+    inputs: list[str],
+    playbook_version: int | None,
+    timezone: str,
+    slug: str | None,
+) -> dict[str, Any]:
+    """The fields of a project template (a start input, a recurring spec) as typed."""
+    return {
+        "playbook": playbook,
+        "playbook_version": playbook_version,
+        "name": name,
+        "slug": slug,
+        "timezone": timezone,
+        "assignments": parse_pairs(assign, "--assign"),
+        "project_manager": pm,
+        "inputs": parse_pairs(inputs, "--input"),
+    }
 
 
 def parse_date(value: str, flag: str) -> date:

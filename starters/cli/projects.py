@@ -15,10 +15,14 @@ from baton.wording import describe_entry, waiting_on, when
 from starters import client
 from starters.cli.common import (
     Actor,
+    Assign,
+    Inputs,
     JsonFlag,
+    PlaybookVersion,
+    Pm,
     ProjectArg,
     parse_date,
-    parse_pairs,
+    template_fields,
     with_client,
     with_store,
 )
@@ -32,33 +36,24 @@ app = typer.Typer()
 def start(
     playbook: Annotated[str, typer.Argument(help="Playbook id (see `baton playbook list`).")],
     name: Annotated[str, typer.Option(help="The project's name, e.g. 'Spring launch post'.")],
-    pm: Annotated[str, typer.Option("--pm", help="The project manager (person id).")],
-    assign: Annotated[list[str], typer.Option("--assign", help="role=person, once per role.")] = [],  # noqa: B006 - typer reads the default, never mutates it
+    pm: Pm,
+    assign: Assign = [],  # noqa: B006 - typer reads the default, never mutates it
     launch: Annotated[str | None, typer.Option(help="Launch date YYYY-MM-DD.")] = None,
     start_date: Annotated[
         str | None, typer.Option("--start-date", help="Or: a start date YYYY-MM-DD.")
     ] = None,
     timezone: Annotated[str, typer.Option(help="The project's IANA time zone.")] = "UTC",
     slug: Annotated[str | None, typer.Option(help="Short id; derived from the name.")] = None,
-    inputs: Annotated[list[str], typer.Option("--input", help="key=value playbook input.")] = [],  # noqa: B006
-    playbook_version: Annotated[int | None, typer.Option(help="Pin a playbook version.")] = None,
+    inputs: Inputs = [],  # noqa: B006
+    playbook_version: PlaybookVersion = None,
     json: JsonFlag = False,
 ) -> None:
     """Start a project: one durable run of a playbook."""
+    fields = template_fields(playbook, name, pm, assign, inputs, playbook_version, timezone, slug)
+    launch_date = parse_date(launch, "--launch") if launch else None
+    first_day = parse_date(start_date, "--start-date") if start_date else None
     request = validated(
-        StartProject,
-        dict(
-            playbook=playbook,
-            playbook_version=playbook_version,
-            name=name,
-            slug=slug,
-            launch_date=parse_date(launch, "--launch") if launch else None,
-            start_date=parse_date(start_date, "--start-date") if start_date else None,
-            timezone=timezone,
-            assignments=parse_pairs(assign, "--assign"),
-            project_manager=pm,
-            inputs=parse_pairs(inputs, "--input"),
-        ),
+        StartProject, fields | {"launch_date": launch_date, "start_date": first_day}
     )
     settings = Settings()
     # Refused before Temporal is contacted, so the reason shows even when it is down.

@@ -15,7 +15,16 @@ from baton.errors import Invalid, validated
 from baton.recurring import RecurringSpec, schedule_id_for
 from baton.wording import when
 from starters import client
-from starters.cli.common import JsonFlag, parse_pairs, with_client, with_store
+from starters.cli.common import (
+    Assign,
+    Inputs,
+    JsonFlag,
+    PlaybookVersion,
+    Pm,
+    template_fields,
+    with_client,
+    with_store,
+)
 from starters.cli.output import console, print_json
 
 app = typer.Typer(
@@ -42,7 +51,7 @@ def parse_lead(value: str) -> int:
 def create(
     playbook: Annotated[str, typer.Option(help="Playbook id (see `baton playbook list`).")],
     name: Annotated[str, typer.Option(help="Name; each project adds its launch date.")],
-    pm: Annotated[str, typer.Option("--pm", help="The project manager (person id).")],
+    pm: Pm,
     every: Annotated[
         str | None,
         typer.Option(help="'daily', 'weekly on Tue', 'monthly on 1'; optionally 'at 09:00'."),
@@ -53,30 +62,18 @@ def create(
     lead: Annotated[
         str, typer.Option(help="Days from an occurrence to its project's launch date.")
     ] = "0d",
-    assign: Annotated[list[str], typer.Option("--assign", help="role=person, once per role.")] = [],  # noqa: B006 - typer reads the default, never mutates it
+    assign: Assign = [],  # noqa: B006 - typer reads the default, never mutates it
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cadence.")] = "UTC",
     slug: Annotated[
         str | None, typer.Option(help="Short id; derived from the name. Projects add a date.")
     ] = None,
-    inputs: Annotated[list[str], typer.Option("--input", help="key=value playbook input.")] = [],  # noqa: B006
-    playbook_version: Annotated[int | None, typer.Option(help="Pin a playbook version.")] = None,
+    inputs: Inputs = [],  # noqa: B006
+    playbook_version: PlaybookVersion = None,
     json: JsonFlag = False,
 ) -> None:
     """Start a project of a playbook at every occurrence (a Temporal Schedule)."""
-    spec = validated(
-        RecurringSpec,
-        dict(
-            playbook=playbook,
-            playbook_version=playbook_version,
-            name=name,
-            slug=slug,
-            timezone=timezone,
-            assignments=parse_pairs(assign, "--assign"),
-            project_manager=pm,
-            inputs=parse_pairs(inputs, "--input"),
-            lead_days=parse_lead(lead),
-        ),
-    )
+    fields = template_fields(playbook, name, pm, assign, inputs, playbook_version, timezone, slug)
+    spec = validated(RecurringSpec, fields | {"lead_days": parse_lead(lead)})
     client.cadence_of(every, cron)  # a bad cadence is refused before any connection
     settings = Settings()
     today = spec.occurrence_date(datetime.now(UTC))
