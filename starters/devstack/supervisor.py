@@ -203,12 +203,12 @@ async def _started(api: uvicorn.Server, task: asyncio.Task) -> None:
 
 def _print_guide(console: Console, settings: Settings, tokens: dict, project_id) -> None:
     api = f"http://localhost:{settings.api_port}"
-    console.print()
-    console.print(f"Temporal Web UI:  {settings.temporal_ui_url}")
-    console.print(f"API docs:         {api}/docs")
-    console.print(f"Dashboard:        {api}/")
+    console.print()  # addresses stay on one line, whatever the width: they are copied
+    console.print(f"Temporal Web UI:  {settings.temporal_ui_url}", soft_wrap=True)
+    console.print(f"API docs:         {api}/docs", soft_wrap=True)
+    console.print(f"Dashboard:        {api}/", soft_wrap=True)
     if project_id:
-        console.print(f"Demo project:     {settings.workflow_url(project_id)}")
+        console.print(f"Demo project:     {settings.workflow_url(project_id)}", soft_wrap=True)
     if tokens:
         console.print("\nDemo people's API tokens (sign in to the dashboard with one):")
         for person, token in tokens.items():
