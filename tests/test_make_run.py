@@ -82,6 +82,14 @@ def workdir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+def listed(fetch, timeout: float = 20) -> list:
+    """A task list once it shows something: Temporal's listings lag each change a moment."""
+    deadline = time.monotonic() + timeout
+    while not (rows := fetch()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return rows
+
+
 def test_make_run_brings_up_the_stack_and_resumes(workdir):
     ports = {name: free_port() for name in ("temporal", "ui", "api")}
     env = {
@@ -104,7 +112,7 @@ def test_make_run_brings_up_the_stack_and_resumes(workdir):
         assert httpx.get(f"{api}/docs", timeout=10).status_code == 200
 
         sam = {"Authorization": f"Bearer {tokens['sam']}"}
-        tasks = httpx.get(f"{api}/api/me/tasks", headers=sam, timeout=30).json()
+        tasks = listed(lambda: httpx.get(f"{api}/api/me/tasks", headers=sam, timeout=30).json())
         assert [t["step_id"] for t in tasks] == ["idea"]
         done = httpx.post(
             f"{api}/api/projects/demo-spring-launch-post/steps/idea/complete",
@@ -128,5 +136,5 @@ def test_make_run_brings_up_the_stack_and_resumes(workdir):
     with MakeRun(workdir, env) as again:
         assert "already running (kept from the last run)" in again.text
         alice = {"Authorization": f"Bearer {tokens['alice']}"}  # the same tokens again
-        tasks = httpx.get(f"{api}/api/me/tasks", headers=alice, timeout=30).json()
+        tasks = listed(lambda: httpx.get(f"{api}/api/me/tasks", headers=alice, timeout=30).json())
         assert [t["step_id"] for t in tasks] == ["outline"]

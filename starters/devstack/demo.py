@@ -1,5 +1,6 @@
 """The demo `make run` sets up: a small team with API tokens, and one blog post."""
 
+import asyncio
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -80,5 +81,17 @@ async def ensure_project(temporal: Client, task_queue: str) -> tuple[str, bool]:
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-    await client.start_project(temporal, request, task_queue)
+    await client.start_and_wait(temporal, request, task_queue)
+    await _until_listed(temporal, request.workflow_id)
     return request.workflow_id, True
+
+
+async def _until_listed(temporal: Client, workflow_id: str, timeout: float = 15) -> None:
+    """Wait until Temporal's listings show the project (they lag each change a moment),
+    so the `baton tasks` the guide suggests finds it at once."""
+    query = f"WorkflowId = '{workflow_id}' AND {client.visibility_query(state='active')}"
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await client.list_projects(temporal, query):
+        if asyncio.get_running_loop().time() > deadline:
+            return  # the guide still helps; the listing catches up on its own
+        await asyncio.sleep(0.2)
