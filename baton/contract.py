@@ -9,10 +9,24 @@ Temporal SDK objects here (`workflows/` builds its search attribute keys from th
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baton.bounds import (
+    ID_MAX,
+    InputValue,
+    Key,
+    Link,
+    Name,
+    PersonId,
+    PlanDate,
+    PlaybookId,
+    Slug,
+    StepId,
+    Text,
+    Version,
+)
 from baton.schedule import TimeZoneName
 
 WORKFLOW_TYPE = "MarketingProject"
@@ -36,8 +50,6 @@ SEARCH_ATTRIBUTES = {
 StepKind = Literal["task", "approval", "decision"]
 StepState = Literal["waiting", "active", "done", "skipped"]
 ProjectState = Literal["active", "completed", "cancelled"]
-
-_SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
 
 def slugify(name: str) -> str:
@@ -67,14 +79,14 @@ class ProjectTemplate(_Message):
     """Who runs which playbook, and how: what a start input, a recurring project's spec
     and a simulation's scenario have in common."""
 
-    playbook: str = Field(min_length=1)
-    playbook_version: int | None = Field(default=None, ge=1)
-    name: str = Field(min_length=1)
-    slug: str | None = Field(default=None, pattern=_SLUG)
+    playbook: PlaybookId
+    playbook_version: Version | None = None
+    name: Name
+    slug: Slug | None = None
     timezone: TimeZoneName = "UTC"
-    assignments: dict[str, str] = {}
-    project_manager: str = Field(min_length=1)
-    inputs: dict[str, Any] = {}
+    assignments: dict[Key, PersonId] = Field(default={}, max_length=ID_MAX)
+    project_manager: PersonId
+    inputs: dict[Key, InputValue] = Field(default={}, max_length=ID_MAX)
 
     @property
     def project_slug(self) -> str:
@@ -86,8 +98,8 @@ class StartProject(ProjectTemplate):
     name, slug?, launch_date?, start_date?, timezone?, assignments, project_manager,
     inputs?}`."""
 
-    launch_date: date | None = None
-    start_date: date | None = None
+    launch_date: PlanDate | None = None
+    start_date: PlanDate | None = None
 
     @property
     def workflow_id(self) -> str:
@@ -96,44 +108,44 @@ class StartProject(ProjectTemplate):
 
 class CompleteStep(_Message):
     action: Literal["complete_step"] = "complete_step"
-    step_id: str
-    actor: str = Field(min_length=1)
-    note: str | None = None
-    link: str | None = None
+    step_id: StepId
+    actor: PersonId
+    note: Text | None = None
+    link: Link | None = None
 
 
 class ReviewStep(_Message):
     action: Literal["review_step"] = "review_step"
-    step_id: str
-    actor: str = Field(min_length=1)
+    step_id: StepId
+    actor: PersonId
     approve: bool
-    comment: str | None = None
+    comment: Text | None = None
 
 
 class ChooseOption(_Message):
     action: Literal["choose_option"] = "choose_option"
-    step_id: str
-    actor: str = Field(min_length=1)
-    option: str
+    step_id: StepId
+    actor: PersonId
+    option: Name
 
 
 class ReassignStep(_Message):
     action: Literal["reassign_step"] = "reassign_step"
-    step_id: str
-    actor: str = Field(min_length=1)
-    to: str = Field(min_length=1)
+    step_id: StepId
+    actor: PersonId
+    to: PersonId
 
 
 class Reschedule(_Message):
     action: Literal["reschedule"] = "reschedule"
-    actor: str = Field(min_length=1)
-    launch_date: date
+    actor: PersonId
+    launch_date: PlanDate
 
 
 class CancelProject(_Message):
     action: Literal["cancel_project"] = "cancel_project"
-    actor: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    actor: PersonId
+    reason: Annotated[Text, Field(min_length=1)]
 
 
 Command = CompleteStep | ReviewStep | ChooseOption | ReassignStep | Reschedule | CancelProject
@@ -147,8 +159,10 @@ class RunOptions(BaseModel):
     """How one run is carried out, not what the project is (the workflow's third
     argument; absent from a start by the contract's input alone)."""
 
-    clock_offset_seconds: float = 0  # a simulation runs the project on a shifted clock
-    history_limit: int = 0  # continue-as-new past this many events (0: when the SDK says)
+    # A simulation runs the project on a shifted clock (at most a century either way).
+    clock_offset_seconds: float = Field(default=0, ge=-(100 * 365 * 86400), le=100 * 365 * 86400)
+    # Continue-as-new past this many events (0: when the SDK says).
+    history_limit: int = Field(default=0, ge=0, le=1_000_000)
 
 
 # ---------------------------------------------------------------------------- the status view

@@ -7,6 +7,8 @@ from baton.errors import Invalid
 
 _DURATION = re.compile(r"^(\d+)\s*(m|h|d|w)$")
 _OFFSET = re.compile(r"^([+-]?\d+)\s*d$")
+MAX_DURATION = timedelta(days=365)
+MAX_OFFSET_DAYS = 3650
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -22,7 +24,10 @@ def parse_duration(text: str | int) -> timedelta:
             f"{text!r} is not a duration; write a whole number above zero and a unit, "
             "like 30m, 4h, 2d or 1w"
         )
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    value = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    if value > MAX_DURATION:
+        raise DurationError(f"{text!r} is longer than a year; durations are at most 365d")
+    return value
 
 
 def parse_offset(text: str | int) -> int:
@@ -33,7 +38,13 @@ def parse_offset(text: str | int) -> int:
             f"{text!r} is not a due offset; write whole days from the launch date, "
             "like -30d, 0d or +2d"
         )
-    return int(match.group(1))
+    days = int(match.group(1))
+    if abs(days) > MAX_OFFSET_DAYS:
+        raise DurationError(
+            f"{text!r} is more than {MAX_OFFSET_DAYS} days from the launch date; "
+            "a due offset is at most ten years either way"
+        )
+    return days
 
 
 def format_duration(value: timedelta) -> str:

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from baton.bounds import readable
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -97,7 +99,16 @@ def problem_message(item: Any) -> str:
     """One pydantic error item (`ValidationError.errors()[n]`) worded for people."""
     if item["type"] == "extra_forbidden":
         return f"unknown key '{item['loc'][-1]}'; check the spelling"
+    if item["type"] == "string_pattern_mismatch":
+        allowed = readable(str(item.get("ctx", {}).get("pattern", "")))
+        return f"{_shown(item.get('input'))} is not valid here; use {allowed}"
     return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: short, and with control characters escaped."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def invalid(error: ValidationError, where: str | None = None) -> Invalid:

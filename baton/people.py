@@ -5,14 +5,15 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from baton.bounds import ID_MAX, NAME_MAX, PersonId, PlanDate, bounded_text
 from baton.errors import Invalid
 from baton.schedule import TimeZoneName, WorkingHours, parse_days, parse_hours
 
 
 class TimeOff(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    start: date
-    end: date
+    start: PlanDate
+    end: PlanDate
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -25,16 +26,16 @@ class Person(BaseModel):
     """A member of the team. Anyone not known is reachable in UTC, Mon-Fri 09:00-17:00."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
-    name: str = ""
-    email: str | None = None
-    slack_id: str | None = None
+    id: PersonId
+    name: bounded_text(NAME_MAX) = ""
+    email: bounded_text(254) | None = None
+    slack_id: bounded_text(ID_MAX) | None = None
     timezone: TimeZoneName = "UTC"
-    working_hours: str = "09:00-17:00"
-    working_days: str = "mon-fri"
-    manager: str | None = None
-    backup: str | None = None
-    time_off: list[TimeOff] = []
+    working_hours: str = Field(default="09:00-17:00", max_length=40)
+    working_days: str = Field(default="mon-fri", max_length=60)
+    manager: PersonId | None = None
+    backup: PersonId | None = None
+    time_off: list[TimeOff] = Field(default=[], max_length=200)
 
     @field_validator("working_hours")
     @classmethod

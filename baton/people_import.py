@@ -20,11 +20,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from baton.errors import Invalid, Problem, problem_message
 from baton.people import Person
+from baton.yamldoc import read_yaml
 
 COLUMNS = (*Person.model_fields, "is_admin")
 _TRUE = {"true", "yes", "y", "1"}
@@ -68,14 +68,9 @@ def parse_people_file(path: str | Path) -> list[ImportedPerson]:
 
 def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[ImportedPerson]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise PeopleFileError(
-            [Problem(file=source, message=f"not valid YAML{at}: {problem}")]
-        ) from None
+        data = read_yaml(text)
+    except Invalid as error:
+        raise PeopleFileError([Problem(file=source, message=error.message)]) from None
     entries: list[tuple[str, Any]] = []
     problems: list[Problem] = []
     if isinstance(data, dict):

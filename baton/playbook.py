@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import holidays
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -24,11 +23,13 @@ from pydantic import (
     field_validator,
 )
 
+from baton.bounds import InputValue, Key, Name, PlaybookId, StepId, Text
 from baton.durations import format_duration, parse_duration, parse_offset
 from baton.errors import Invalid, problem_message
+from baton.yamldoc import read_yaml
 
 BUNDLED_DIR = Path(str(resources.files("playbooks")))  # shipped as package data
-_ID = r"^[a-z0-9][a-z0-9_-]*$"
+MAX_STEPS = 100  # keeps a project's state well inside Temporal's payload limits
 
 
 def _clock(value: Any) -> time:
@@ -67,21 +68,21 @@ class Escalation(_Strict):
 
     after: Duration = timedelta(hours=4)
     repeat: Duration = timedelta(hours=24)
-    max: int = Field(default=3, ge=0)
+    max: int = Field(default=3, ge=0, le=50)
 
 
 class Condition(_Strict):
     """`{input: include_video}` (optionally `equals: value`) or `{step: D, option: O}`."""
 
-    input: str | None = None
-    equals: Any = None
-    step: str | None = None
-    option: str | None = None
+    input: Key | None = None
+    equals: InputValue = None
+    step: StepId | None = None
+    option: Name | None = None
 
 
 class InputSpec(_Strict):
-    description: str = ""
-    default: Any = None
+    description: Text = ""
+    default: InputValue = None
 
 
 def _policy(value: Any) -> Any:
@@ -93,19 +94,19 @@ def _policy(value: Any) -> Any:
 
 
 class Step(_Strict):
-    id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1)
+    id: StepId
+    name: Name
     kind: Literal["task", "approval", "decision"] = "task"
-    owner: str | None = None
-    approvers: list[str] = []
+    owner: Key | None = None
+    approvers: list[Key] = Field(default=[], max_length=20)
     policy: Annotated[Literal["all", "any"] | int, BeforeValidator(_policy)] = "all"
-    on_reject: str | None = None
-    options: list[str] = []
-    after: list[str] = []
+    on_reject: StepId | None = None
+    options: list[Name] = Field(default=[], max_length=20)
+    after: list[StepId] = Field(default=[], max_length=MAX_STEPS)
     due: DueOffset | None = None
     estimate: Duration | None = None
     when: Condition | None = None
-    instructions: str = ""
+    instructions: Text = ""
 
     @field_validator("after", "approvers", "options", mode="before")
     @classmethod
@@ -132,19 +133,21 @@ class Step(_Strict):
 
 
 class Playbook(_Strict):
-    id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1)
-    description: str = ""
-    launch: str = "launch date"
+    id: PlaybookId
+    name: Name
+    description: Text = ""
+    launch: Name = "launch date"
     due_time: ClockTime = time(17, 0)
     calendar: Literal["calendar", "business"] = "calendar"
     holidays: str | None = None
-    reminders: list[Duration] = [timedelta(hours=48), timedelta(hours=24)]
+    reminders: list[Duration] = Field(
+        default=[timedelta(hours=48), timedelta(hours=24)], max_length=10
+    )
     escalation: Escalation = Escalation()
     default_estimate: Duration = timedelta(days=2)
-    inputs: dict[str, InputSpec] = {}
-    roles: dict[str, str] = Field(min_length=1)
-    steps: list[Step] = Field(min_length=1)
+    inputs: dict[Key, InputSpec] = Field(default={}, max_length=50)
+    roles: dict[Key, Name] = Field(min_length=1, max_length=50)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
     @cached_property
     def by_id(self) -> dict[str, Step]:
@@ -222,14 +225,9 @@ def load_playbook(path: str | Path) -> Playbook:
 
 def parse_playbook(text: str, source: str = "<playbook>") -> Playbook:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise PlaybookError(
-            [Problem(file=source, message=f"not valid YAML{where}: {problem}")]
-        ) from None
+        data = read_yaml(text)
+    except Invalid as error:
+        raise PlaybookError([Problem(file=source, message=error.message)]) from None
     return playbook_from_data(data, source)
 
 

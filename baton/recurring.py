@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baton.bounds import LAUNCH_YEARS_AHEAD
 from baton.contract import ProjectTemplate, StartProject
 from baton.errors import Invalid
 from baton.schedule import zone
@@ -26,7 +27,8 @@ class RecurringSpec(ProjectTemplate):
     days ahead of the occurrence the project's launch date lies. Its `name` and `slug`
     are the projects' prefixes: "Newsletter" -> projects "Newsletter 2026-12-15"."""
 
-    lead_days: int = Field(default=0, ge=0)  # launch date = occurrence date + lead_days
+    # launch date = occurrence date + lead_days (at most the launch window ahead)
+    lead_days: int = Field(default=0, ge=0, le=LAUNCH_YEARS_AHEAD * 365)
 
     @property
     def schedule_id(self) -> str:

@@ -9,10 +9,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,6 +31,7 @@ from baton.people import Person
 from baton.playbook import Playbook, find_playbook
 from baton.schedule import zone
 from baton.state import closed_reason
+from baton.yamldoc import read_yaml
 from starters import client
 from workers.main import build_worker
 
@@ -54,6 +54,7 @@ class Scenario(StartProject):
     """The start input (its `playbook` may also be a path to a playbook file), the
     people, the simulated clock and the scripted actions."""
 
+    playbook: Annotated[str, Field(min_length=1, max_length=4096)]  # an id or a file's path
     people: dict[str, Any] = {}
     start_at: datetime | None = None
     until: datetime | None = None
@@ -93,11 +94,15 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """Read and check a scenario file; every error names the field or action at fault."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except Invalid as error:
+        raise ScenarioError(f"{path}: {error.message}") from None
     return scenario_from_data(data, str(path), path.parent)
 
 

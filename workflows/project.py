@@ -6,19 +6,20 @@ out each transition's effects with one activity call. Handlers change state
 synchronously and queue the effects; the main loop delivers them in order.
 """
 
+import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
     from activities.project import ProjectActivities
     from activities.recorders import EffectsBatch
     from baton import contract, wording
     from baton import state as core
+    from baton.bounds import ID_MAX, PERSON_ID
     from baton.contract import (
         WORKFLOW_TYPE,
         ActionResult,
@@ -32,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RunOptions,
         StartProject,
     )
-    from baton.errors import Refused, field_problems
+    from baton.errors import Invalid, M, Refused, validated
 
 # The contract's search attributes as the SDK's typed keys.
 PLAYBOOK = SearchAttributeKey.for_keyword(contract.SEARCH_PLAYBOOK)
@@ -47,37 +48,27 @@ _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=tim
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class MarketingProject:
+    # The start input and the run options arrive as plain data (`Any`) and are validated
+    # here: a bad one then fails the start with the reason, where a decoding error inside
+    # the SDK would fail the workflow task again and again. The carried state is this
+    # workflow's own (continue-as-new).
     @workflow.init
     def __init__(
-        self,
-        request: StartProject,
-        carried: core.Project | None = None,
-        options: RunOptions | None = None,
+        self, request: Any, carried: core.Project | None = None, options: Any = None
     ) -> None:
-        # A start with the contract's input alone (the Temporal UI, another SDK) arrives
-        # as a plain mapping: the SDK applies type hints only when every argument is given.
-        self.raw_request = request
-        self.request = request if isinstance(request, StartProject) else None
-        self.options = options or RunOptions()
+        self.request: StartProject | None = None
+        self.options = RunOptions()
         self.project: core.Project | None = carried
         self.outbox: list[EffectsBatch] = []
-        self.early_signals: list[Command] = []
+        self.early_signals: list[tuple[type[Command], Any]] = []
         self.published: tuple | None = None
 
     @workflow.run
     async def run(
-        self,
-        request: StartProject,
-        carried: core.Project | None = None,
-        options: RunOptions | None = None,
+        self, request: Any, carried: core.Project | None = None, options: Any = None
     ) -> contract.ProjectStatus:
-        if self.request is None:
-            try:
-                self.request = StartProject.model_validate(self.raw_request)
-            except ValidationError as error:
-                problem = field_problems(error)[0]
-                message = f"the start input's field '{problem.field or 'input'}': {problem.message}"
-                raise ApplicationError(message, type="Refused", non_retryable=True) from None
+        self.request = _start_input(StartProject, request, "the start input")
+        self.options = _start_input(RunOptions, options or {}, "the run options")
         if self.project is None:
             await self.start()
         else:
@@ -110,8 +101,8 @@ class MarketingProject:
         except Refused as refused:
             raise ApplicationError(refused.reason, type="Refused", non_retryable=True) from None
         self.commit(transition)
-        for command in self.early_signals:
-            self.act_on_signal(command)
+        for kind, payload in self.early_signals:
+            self.act_on_signal(kind, payload)
         self.early_signals.clear()
 
     async def wait_for_message_or_clock(self) -> None:
@@ -194,8 +185,21 @@ class MarketingProject:
         workflow.set_current_details(wording.waiting_on(project))
 
     # -- messages
+    #
+    # Each action is an update (validated: a rejection leaves no trace in the history) and
+    # a signal of the same name (a refusal is recorded in the log). Payloads arrive as
+    # plain data and are checked against the contract's models here, so a payload out of
+    # bounds gets its reason, never a decoding failure.
 
-    def validate(self, command: Command) -> None:
+    def parsed(self, kind: type[Command], payload: Any) -> Command:
+        """The message in the payload; an update with a bad one is rejected with why."""
+        try:
+            return validated(kind, payload, "the message")
+        except Invalid as invalid:
+            raise ApplicationError(invalid.message, type="Invalid") from None
+
+    def validate(self, kind: type[Command], payload: Any) -> None:
+        command = self.parsed(kind, payload)
         if self.project is None:
             raise ApplicationError(
                 "the project is still starting; try again in a moment", type="Refused"
@@ -205,7 +209,8 @@ class MarketingProject:
         except Refused as refused:
             raise ApplicationError(refused.reason, type="Refused") from None
 
-    def act(self, command: Command) -> ActionResult:
+    def act(self, kind: type[Command], payload: Any) -> ActionResult:
+        command = self.parsed(kind, payload)
         try:
             transition = core.apply(self.current, command, self.now())
         except Refused as refused:  # the project changed while a lookup ran
@@ -218,10 +223,17 @@ class MarketingProject:
             entries=transition.entries,
         )
 
-    def act_on_signal(self, command: Command) -> None:
+    def act_on_signal(self, kind: type[Command], payload: Any) -> None:
         """A signal cannot answer back: a refused one is recorded in the project's log."""
         if self.project is None:
-            self.early_signals.append(command)
+            self.early_signals.append((kind, payload))
+            return
+        try:
+            command = validated(kind, payload, "the message")
+        except Invalid as invalid:
+            # Runs from before this check dropped such a signal unrecorded.
+            if workflow.patched("refuse-invalid-signals"):
+                self.commit(core.refuse_unreadable(self.project, kind, invalid.message, self.now()))
             return
         try:
             transition = core.apply(self.project, command, self.now())
@@ -234,54 +246,56 @@ class MarketingProject:
         return self.project.status() if self.project else None
 
     @workflow.update
-    def complete_step(self, command: CompleteStep) -> ActionResult:
-        return self.act(command)
+    def complete_step(self, payload: Any) -> ActionResult:
+        return self.act(CompleteStep, payload)
 
     @complete_step.validator
-    def _validate_complete_step(self, command: CompleteStep) -> None:
-        self.validate(command)
+    def _validate_complete_step(self, payload: Any) -> None:
+        self.validate(CompleteStep, payload)
 
     @workflow.signal(name="complete_step")
-    def complete_step_signal(self, command: CompleteStep) -> None:
-        self.act_on_signal(command)
+    def complete_step_signal(self, payload: Any) -> None:
+        self.act_on_signal(CompleteStep, payload)
 
     @workflow.update
-    def review_step(self, command: ReviewStep) -> ActionResult:
-        return self.act(command)
+    def review_step(self, payload: Any) -> ActionResult:
+        return self.act(ReviewStep, payload)
 
     @review_step.validator
-    def _validate_review_step(self, command: ReviewStep) -> None:
-        self.validate(command)
+    def _validate_review_step(self, payload: Any) -> None:
+        self.validate(ReviewStep, payload)
 
     @workflow.signal(name="review_step")
-    def review_step_signal(self, command: ReviewStep) -> None:
-        self.act_on_signal(command)
+    def review_step_signal(self, payload: Any) -> None:
+        self.act_on_signal(ReviewStep, payload)
 
     @workflow.update
-    def choose_option(self, command: ChooseOption) -> ActionResult:
-        return self.act(command)
+    def choose_option(self, payload: Any) -> ActionResult:
+        return self.act(ChooseOption, payload)
 
     @choose_option.validator
-    def _validate_choose_option(self, command: ChooseOption) -> None:
-        self.validate(command)
+    def _validate_choose_option(self, payload: Any) -> None:
+        self.validate(ChooseOption, payload)
 
     @workflow.signal(name="choose_option")
-    def choose_option_signal(self, command: ChooseOption) -> None:
-        self.act_on_signal(command)
+    def choose_option_signal(self, payload: Any) -> None:
+        self.act_on_signal(ChooseOption, payload)
 
     @workflow.update
-    async def reassign_step(self, command: ReassignStep) -> ActionResult:
-        await self.meet(command.to)
-        return self.act(command)
+    async def reassign_step(self, payload: Any) -> ActionResult:
+        await self.meet(self.parsed(ReassignStep, payload).to)
+        return self.act(ReassignStep, payload)
 
     @reassign_step.validator
-    def _validate_reassign_step(self, command: ReassignStep) -> None:
-        self.validate(command)
+    def _validate_reassign_step(self, payload: Any) -> None:
+        self.validate(ReassignStep, payload)
 
     @workflow.signal(name="reassign_step")
-    async def reassign_step_signal(self, command: ReassignStep) -> None:
-        await self.meet(command.to)
-        self.act_on_signal(command)
+    async def reassign_step_signal(self, payload: Any) -> None:
+        newcomer = payload.get("to") if isinstance(payload, dict) else None
+        if isinstance(newcomer, str) and _looks_like_person(newcomer):
+            await self.meet(newcomer)
+        self.act_on_signal(ReassignStep, payload)
 
     async def meet(self, person_id: str) -> None:
         """Look up someone joining the project, so their hours and time off count."""
@@ -300,25 +314,40 @@ class MarketingProject:
         self.project = project.model_copy(update={"people": {**project.people, **found}})
 
     @workflow.update
-    def reschedule(self, command: Reschedule) -> ActionResult:
-        return self.act(command)
+    def reschedule(self, payload: Any) -> ActionResult:
+        return self.act(Reschedule, payload)
 
     @reschedule.validator
-    def _validate_reschedule(self, command: Reschedule) -> None:
-        self.validate(command)
+    def _validate_reschedule(self, payload: Any) -> None:
+        self.validate(Reschedule, payload)
 
     @workflow.signal(name="reschedule")
-    def reschedule_signal(self, command: Reschedule) -> None:
-        self.act_on_signal(command)
+    def reschedule_signal(self, payload: Any) -> None:
+        self.act_on_signal(Reschedule, payload)
 
     @workflow.update
-    def cancel_project(self, command: CancelProject) -> ActionResult:
-        return self.act(command)
+    def cancel_project(self, payload: Any) -> ActionResult:
+        return self.act(CancelProject, payload)
 
     @cancel_project.validator
-    def _validate_cancel_project(self, command: CancelProject) -> None:
-        self.validate(command)
+    def _validate_cancel_project(self, payload: Any) -> None:
+        self.validate(CancelProject, payload)
 
     @workflow.signal(name="cancel_project")
-    def cancel_project_signal(self, command: CancelProject) -> None:
-        self.act_on_signal(command)
+    def cancel_project_signal(self, payload: Any) -> None:
+        self.act_on_signal(CancelProject, payload)
+
+
+def _start_input(kind: type[M], data: Any, what: str) -> M:
+    """A start argument as its model; a bad one fails the start with the reason."""
+    try:
+        return validated(kind, data)
+    except Invalid as invalid:
+        problem = invalid.problems[0] if invalid.problems else None
+        field = (problem.field if problem else None) or "input"
+        message = f"{what}'s field '{field}': {problem.message if problem else invalid.message}"
+        raise ApplicationError(message, type="Refused", non_retryable=True) from None
+
+
+def _looks_like_person(value: str) -> bool:
+    return bool(re.fullmatch(PERSON_ID, value)) and len(value) <= ID_MAX

@@ -12,7 +12,15 @@ Temporal workflow can replay it and hypothesis can hammer it.
 - `alerts`   reminders, follow-ups and escalations: planned, shifted, collapsed
 """
 
-from baton.state.machine import advance, apply, next_wake, refuse, start_project, summarize
+from baton.state.machine import (
+    advance,
+    apply,
+    next_wake,
+    refuse,
+    refuse_unreadable,
+    start_project,
+    summarize,
+)
 from baton.state.model import Project, Transition
 from baton.state.rules import check, check_start, closed_reason, resolve_launch_date
 
@@ -26,6 +34,7 @@ __all__ = [
     "closed_reason",
     "next_wake",
     "refuse",
+    "refuse_unreadable",
     "resolve_launch_date",
     "start_project",
     "summarize",

@@ -29,7 +29,7 @@ from baton.people import Person
 from baton.playbook import Playbook, Step
 from baton.schedule import due_instant, forward_due, zone
 from baton.state import alerts
-from baton.state.model import Project, Transition, calendar_of
+from baton.state.model import Project, Transition, calendar_of, decisions_only, keep_small
 from baton.state.rules import check, check_start, resolve_launch_date
 
 
@@ -74,7 +74,7 @@ def start_project(
         inputs=inputs,
         started_at=now,
         steps=steps,
-        definition=playbook,
+        definition=decisions_only(playbook),
         people=people,
     )
     run = _Run(project, now)
@@ -113,6 +113,16 @@ def refuse(project: Project, command: Command, reason: str, now: datetime) -> Tr
     run.log(
         "refused", step_id=getattr(command, "step_id", None), actor=command.actor, detail=reason
     )
+    return run.finish()
+
+
+def refuse_unreadable(project: Project, kind: type, reason: str, now: datetime) -> Transition:
+    """Record a message that could not be read at all (a signal out of bounds): what it
+    was meant to be and why, nothing of its content."""
+    run = _Run(project, now)
+    run.catch_up()
+    action = kind.model_fields["action"].default
+    run.log("refused", detail=f"a {action} message that could not be read: {reason}")
     return run.finish()
 
 
@@ -249,6 +259,7 @@ class _Run:
 
     def finish(self) -> Transition:
         self.project.log.extend(self.entries)
+        keep_small(self.project)
         self.project.transition += 1
         self.project.next_wake_at = next_wake(self.project)
         return Transition(project=self.project, entries=self.entries)

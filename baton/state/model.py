@@ -1,4 +1,10 @@
-"""What the core works on: the project as the workflow carries it, and one transition."""
+"""What the core works on: the project as the workflow carries it, and one transition.
+
+The state stays small whatever people type: Temporal refuses payloads past 2 MB, and the
+whole log and every full text are in PostgreSQL anyway (step events). So the state
+keeps the latest log entries, the latest notes per step, and texts shortened; its copy
+of the playbook leaves out the texts no decision needs (messages read the instructions
+from the catalog)."""
 
 from pydantic import BaseModel
 
@@ -20,6 +26,45 @@ class Project(ProjectStatus):
 
     def person(self, person_id: str) -> Person:
         return self.people.get(person_id) or Person(id=person_id)
+
+
+STATE_LOG = 200  # log entries kept in the state
+STATE_NOTES = 3  # notes kept per step
+STATE_TEXT = 500  # characters of a note, a comment or a log detail kept in the state
+REWORK_TEXT = 2_000  # a rejection's comment, sent on with the rework notice
+
+
+def shortened(text: str | None, limit: int = STATE_TEXT) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def keep_small(project: Project) -> None:
+    """Trim what the state keeps (in place) to the limits above."""
+    project.log = [
+        entry if entry.detail == shortened(entry.detail)
+        else entry.model_copy(update={"detail": shortened(entry.detail)})
+        for entry in project.log[-STATE_LOG:]
+    ]  # fmt: skip
+    for step in project.steps:
+        step.notes = [
+            note.model_copy(update={"text": shortened(note.text)}) for note in step.notes
+        ][-STATE_NOTES:]
+        step.approvals = [
+            review.model_copy(update={"comment": shortened(review.comment)})
+            for review in step.approvals
+        ]
+        step.rework_comment = shortened(step.rework_comment, REWORK_TEXT)
+
+
+def decisions_only(playbook: Playbook) -> Playbook:
+    """The playbook without the texts no decision needs (description, instructions)."""
+    data = playbook.model_dump()
+    data["description"] = ""
+    for step in data["steps"]:
+        step["instructions"] = ""
+    return Playbook.model_validate(data)
 
 
 class Transition(BaseModel):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from baton.bounds import LAUNCH_YEARS_AHEAD
 from baton.contract import (
     CancelProject,
     ChooseOption,
@@ -73,11 +74,33 @@ def check_start(request: StartProject, playbook: Playbook, today: date) -> None:
         raise Refused(
             f"give a launch date ({playbook.launch}) or a start date", field="launch_date"
         )
+    if request.start_date and not today - timedelta(days=366) <= request.start_date <= latest(
+        today
+    ):
+        raise Refused(
+            f"the start date {request.start_date} is not within a year before today and "
+            f"{LAUNCH_YEARS_AHEAD} years after (today is {today})",
+            field="start_date",
+        )
     launch = resolve_launch_date(request, playbook)
     if request.launch_date and launch and launch < today:
         raise Refused(
             f"the launch date {launch} is in the past (today is {today})", field="launch_date"
         )
+    if launch and launch > latest(today):
+        raise Refused(too_far(launch, today), field="launch_date")
+
+
+def latest(today: date) -> date:
+    """The latest launch date Baton plans for: LAUNCH_YEARS_AHEAD years from today."""
+    return today + timedelta(days=365 * LAUNCH_YEARS_AHEAD + 1)
+
+
+def too_far(launch: date, today: date) -> str:
+    return (
+        f"the launch date {launch} is more than {LAUNCH_YEARS_AHEAD} years away "
+        f"(today is {today}); choose one before {latest(today)}"
+    )
 
 
 def check(project: Project, command: Command, now: datetime) -> None:
@@ -190,6 +213,8 @@ def _check_reschedule(project: Project, command: Reschedule, now: datetime) -> N
     today = now.astimezone(zone(project.timezone)).date()
     if command.launch_date < today:
         raise Refused(f"the launch date {command.launch_date} is in the past (today is {today})")
+    if command.launch_date > latest(today):
+        raise Refused(too_far(command.launch_date, today))
     if command.launch_date == project.launch_date:
         raise Refused(f"the launch date is already {command.launch_date}")
 

@@ -97,8 +97,12 @@ def tasks(
         return
     table = Table("project", "step", "name", "kind", "due", "")
     for row in rows:
+        project = row.workflow_id.removeprefix("project-")
+        if row.problem:  # this project cannot answer; the others are listed as usual
+            table.add_row(project, "", f"[red]{escape(row.problem)}[/]", "", "", "")
+            continue
         table.add_row(
-            row.workflow_id.removeprefix("project-"),
+            project,
             row.step_id,
             escape(row.step),
             row.kind,

@@ -9,6 +9,7 @@ own errors end here.
 
 from starters.client.connection import connect, ensure_search_attributes, search_attribute_flags
 from starters.client.projects import (
+    NotAnswering,
     ProjectNotFound,
     ProjectRow,
     StillStarting,
@@ -35,6 +36,7 @@ from starters.client.schedules import (
 )
 
 __all__ = [
+    "NotAnswering",
     "ProjectNotFound",
     "ProjectRow",
     "ScheduleRow",

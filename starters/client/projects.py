@@ -2,13 +2,17 @@
 person's tasks. Temporal's errors end here as BatonErrors."""
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -37,6 +41,14 @@ class ProjectNotFound(NotFound):
 
 class StillStarting(Unavailable):
     """The project's first step (looking up its playbook and people) has not finished."""
+
+
+class NotAnswering(Unavailable):
+    """The project cannot answer (its workflow task fails, or it took too long); the
+    message says why, as far as Temporal tells."""
+
+
+QUERY_TIMEOUT = timedelta(seconds=10)  # one project that cannot answer holds up no page
 
 
 class ProjectRow(BaseModel):
@@ -110,8 +122,9 @@ async def act(client: Client, workflow_id: str, command: Command) -> ActionResul
         return await handle.execute_update(command.action, command, result_type=ActionResult)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise Refused(reason) from None
+        if isinstance(cause, ApplicationError):
+            raise (Invalid if cause.type == "Invalid" else Refused)(cause.message) from None
+        raise Refused(str(cause)) from None
     except RPCError as error:
         raise _translate(error, workflow_id) from None
 
@@ -119,9 +132,13 @@ async def act(client: Client, workflow_id: str, command: Command) -> ActionResul
 async def status(client: Client, workflow_id: str) -> ProjectStatus:
     handle = client.get_workflow_handle(workflow_id)
     try:
-        result = await handle.query(MarketingProject.status)
+        result = await handle.query(MarketingProject.status, rpc_timeout=QUERY_TIMEOUT)
+    except WorkflowQueryFailedError as error:
+        raise NotAnswering(await _stuck(client, workflow_id, error.message)) from None
     except RPCError as error:
-        raise _translate(error, workflow_id) from None
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise _translate(error, workflow_id) from None
+        raise NotAnswering(await _stuck(client, workflow_id, error.message)) from None
     if result is None:
         raise StillStarting(f"project '{workflow_id}' is still starting; try again in a moment")
     return result
@@ -130,7 +147,8 @@ async def status(client: Client, workflow_id: str) -> ProjectStatus:
 async def list_projects(client: Client, query: str = "") -> list[ProjectRow]:
     """Projects from Temporal's visibility store (a moment behind each change), filtered
     by a `visibility_query`."""
-    base = f"WorkflowType = '{contract.WORKFLOW_TYPE}'"
+    # One row per project: a continued-as-new run lives on in its successor.
+    base = f"WorkflowType = '{contract.WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'"
     try:
         return [row async for row in _rows(client, f"{base} AND ({query})" if query else base)]
     except RPCError as error:
@@ -158,28 +176,32 @@ async def _rows(client: Client, query: str):
 
 
 class TaskRow(BaseModel):
-    """One active step waiting on a person, across projects."""
+    """One active step waiting on a person, across projects; or, with `problem` set, a
+    project of theirs that cannot answer right now (the rest of the list still works)."""
 
     workflow_id: str
     project: str
-    step_id: str
-    step: str
-    kind: str
-    due: datetime | None
-    overdue: bool
-    revision: int
+    step_id: str = ""
+    step: str = ""
+    kind: str = ""
+    due: datetime | None = None
+    overdue: bool = False
+    revision: int = 1
     options: list[str] = []  # a decision step's options, for its buttons
+    problem: str | None = None
 
 
 async def tasks_for(client: Client, person: str) -> list[TaskRow]:
     """A person's active steps across projects: overdue first, then by due."""
     rows = await list_projects(client, visibility_query(state="active", owner=person))
-    tasks = []
-    for row in rows:
-        try:
-            current = await status(client, row.workflow_id)
-        except (ProjectNotFound, StillStarting):
-            continue  # gone or starting since the listing
+    asking = asyncio.Semaphore(16)  # a few at a time, however many projects
+    found = await asyncio.gather(*(_answer(client, row, asking) for row in rows))
+    tasks = [TaskRow(workflow_id=row.workflow_id, project=row.name or row.workflow_id,
+                     problem=answer) for row, answer in zip(rows, found, strict=True)
+             if isinstance(answer, str)]  # fmt: skip
+    for current in found:
+        if not isinstance(current, ProjectStatus):
+            continue
         for step in current.steps:
             if step.state == "active" and person in step.waiting_on:
                 tasks.append(
@@ -196,7 +218,21 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
                     )
                 )
     far = datetime.max.replace(tzinfo=UTC)
-    return sorted(tasks, key=lambda t: (not t.overdue, t.due or far, t.project))
+    return sorted(tasks, key=lambda t: (t.problem is None, not t.overdue, t.due or far, t.project))
+
+
+async def _answer(
+    client: Client, row: ProjectRow, asking: asyncio.Semaphore
+) -> ProjectStatus | str | None:
+    """A listed project's status; None when it ended or is starting since the listing;
+    why, when it cannot answer."""
+    try:
+        async with asking:
+            return await status(client, row.workflow_id)
+    except (ProjectNotFound, StillStarting):
+        return None
+    except Unavailable as error:
+        return error.message
 
 
 def visibility_query(
@@ -224,6 +260,39 @@ def visibility_query(
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+async def _stuck(client: Client, workflow_id: str, answer: str) -> str:
+    """Why a project does not answer: its failing workflow task's error when Temporal
+    has one (a bug: the project is stuck until a fixed worker runs it), else the answer."""
+    reason = f"it does not answer ({answer})"
+    try:
+        described = await client.get_workflow_handle(workflow_id).describe(
+            rpc_timeout=QUERY_TIMEOUT
+        )
+        pending = described.raw_description.pending_workflow_task
+        if pending.attempt > 1:
+            failure = await _last_task_failure(client, workflow_id)
+            reason = f"its workflow task has failed {pending.attempt - 1} times: {failure}"
+    except RPCError:
+        pass  # the first answer is all there is to say
+    return f"project '{workflow_id}' is stuck, because {reason}"
+
+
+async def _last_task_failure(client: Client, workflow_id: str) -> str:
+    request = GetWorkflowExecutionHistoryReverseRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=workflow_id),
+        maximum_page_size=100,
+    )
+    history = await client.workflow_service.get_workflow_execution_history_reverse(
+        request, timeout=QUERY_TIMEOUT
+    )
+    for event in history.history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failure = event.workflow_task_failed_event_attributes.failure
+            return failure.message.splitlines()[0] if failure.message else "no reason given"
+    return "no reason recorded"
 
 
 def _translate(error: RPCError, workflow_id: str) -> Exception:

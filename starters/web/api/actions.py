@@ -1,11 +1,13 @@
 """Acting on a project as the token's person: complete, review, choose, reassign,
 reschedule, cancel. Each reaches the same validated workflow update as the CLI."""
 
-from datetime import date
+import re
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from baton.bounds import ID_MAX, STEP_ID, Link, Name, PersonId, PlanDate, Text
 from baton.contract import (
     ActionResult,
     CancelProject,
@@ -30,36 +32,47 @@ class ActionView(ActionResult):
     status: ProjectView
 
 
+# The bodies: the contract's messages less the step (in the path) and the actor (the
+# token's person), with the same bounds.
+
+
 class Complete(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str | None = None
-    link: str | None = None
+    note: Text | None = None
+    link: Link | None = None
 
 
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approve: bool
-    comment: str | None = Field(None, description="Why; sent with a rejection.")
+    comment: Text | None = Field(None, description="Why; sent with a rejection.")
 
 
 class Choose(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    option: str = Field(min_length=1)
+    option: Name
 
 
 class Reassign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to: str = Field(min_length=1, description="Who takes the step over (person id).")
+    to: PersonId = Field(description="Who takes the step over (person id).")
 
 
 class NewLaunchDate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    launch_date: date
+    launch_date: PlanDate
 
 
 class Cancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1)
+    reason: Annotated[Text, Field(min_length=1)]
+
+
+def step_ref(step_id: str) -> str:
+    """The step a path names; what could be no step's is a 404 at once."""
+    if len(step_id) > ID_MAX or not re.fullmatch(STEP_ID, step_id):
+        raise NotFound(f"no step '{step_id[:ID_MAX]}'; GET /api/projects/PROJECT lists them")
+    return step_id
 
 
 async def _act(
@@ -82,7 +95,7 @@ async def complete(
     project: ProjectRef, step_id: str, body: Complete, me: Me, services: ServicesDep
 ) -> ActionView:
     """Mark a task done as yourself; the next steps' owners are told at once."""
-    command = CompleteStep(step_id=step_id, actor=me.id, note=body.note, link=body.link)
+    command = CompleteStep(step_id=step_ref(step_id), actor=me.id, note=body.note, link=body.link)
     return await _act(services, project, command, step_id)
 
 
@@ -94,7 +107,9 @@ async def review(
     project: ProjectRef, step_id: str, body: Review, me: Me, services: ServicesDep
 ) -> ActionView:
     """A rejection sends the work back for rework (revision + 1)."""
-    command = ReviewStep(step_id=step_id, actor=me.id, approve=body.approve, comment=body.comment)
+    command = ReviewStep(
+        step_id=step_ref(step_id), actor=me.id, approve=body.approve, comment=body.comment
+    )
     return await _act(services, project, command, step_id)
 
 
@@ -103,7 +118,7 @@ async def choose(
     project: ProjectRef, step_id: str, body: Choose, me: Me, services: ServicesDep
 ) -> ActionView:
     """Pick one of the decision's options; branches not chosen are skipped."""
-    command = ChooseOption(step_id=step_id, actor=me.id, option=body.option)
+    command = ChooseOption(step_id=step_ref(step_id), actor=me.id, option=body.option)
     return await _act(services, project, command, step_id)
 
 
@@ -111,7 +126,7 @@ async def choose(
 async def reassign(
     project: ProjectRef, step_id: str, body: Reassign, me: Me, services: ServicesDep
 ) -> ActionView:
-    command = ReassignStep(step_id=step_id, actor=me.id, to=body.to)
+    command = ReassignStep(step_id=step_ref(step_id), actor=me.id, to=body.to)
     return await _act(services, project, command, step_id)
 
 

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from baton.bounds import ID_MAX, PERSON_ID
 from baton.errors import NotFound
 from baton.people import Person
 from baton.people_import import parse_people_csv, parse_people_yaml
@@ -13,6 +14,10 @@ from baton.tokens import new_token
 from starters import client
 from starters.client import TaskRow
 from starters.web.deps import Admin, ServicesDep, Text, current_person, text_body_openapi
+
+PersonRef = Annotated[
+    str, Path(max_length=ID_MAX, pattern=PERSON_ID, description="The person's id.")
+]
 
 router = APIRouter(tags=["people"], dependencies=[Depends(current_person)])
 
@@ -63,7 +68,7 @@ async def import_people(
 
 @router.post("/people/{person_id}/token", summary="Make a person's API token (admin)")
 async def make_token(
-    person_id: str, admin: Admin, services: ServicesDep, request: TokenRequest | None = None
+    person_id: PersonRef, admin: Admin, services: ServicesDep, request: TokenRequest | None = None
 ) -> NewToken:
     """A new token for the person, replacing any old one; the answer is the only time
     it is shown."""
@@ -76,7 +81,7 @@ async def make_token(
 
 
 @router.get("/people/{person_id}/tasks", summary="A person's active steps")
-async def person_tasks(person_id: str, services: ServicesDep) -> list[TaskRow]:
+async def person_tasks(person_id: PersonRef, services: ServicesDep) -> list[TaskRow]:
     """Steps waiting on someone across projects: overdue first, then by due."""
     if await PeopleRepo(services.pool).get(person_id) is None:
         raise NotFound(f"no person '{person_id}'; GET /api/people lists the team")

@@ -1,15 +1,20 @@
 """Playbooks: list, show, plan, validate and (admins) publish."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
+from baton.bounds import ID_MAX, INT_MAX, STEP_ID, PlanDate
 from baton.plan import Plan, plan_playbook
 from baton.playbook import Playbook, PlaybookError, Problem, parse_playbook
 from baton.store.playbooks import PlaybookRepo
 from starters.web.deps import Admin, ServicesDep, Text, current_person, text_body_openapi
+
+PlaybookRef = Annotated[
+    str, Path(max_length=ID_MAX, pattern=STEP_ID, description="The playbook's id.")
+]
 
 router = APIRouter(tags=["playbooks"], dependencies=[Depends(current_person)])
 
@@ -49,9 +54,11 @@ async def list_playbooks(services: ServicesDep) -> list[PlaybookSummary]:
 
 @router.get("/playbooks/{playbook_id}", summary="Show a published playbook")
 async def get_playbook(
-    playbook_id: str,
+    playbook_id: PlaybookRef,
     services: ServicesDep,
-    version: Annotated[int | None, Query(ge=1, description="A published version.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="A published version.")
+    ] = None,
 ) -> PlaybookVersion:
     """Roles, timing rules and steps of one version (the latest by default)."""
     playbook, found = await PlaybookRepo(services.pool).get(playbook_id, version)
@@ -60,11 +67,15 @@ async def get_playbook(
 
 @router.get("/playbooks/{playbook_id}/plan", summary="Plan a playbook on the calendar")
 async def plan(
-    playbook_id: str,
-    launch: Annotated[date, Query(description="The launch date, YYYY-MM-DD.")],
+    playbook_id: PlaybookRef,
+    launch: Annotated[PlanDate, Query(description="The launch date, YYYY-MM-DD.")],
     services: ServicesDep,
-    timezone: Annotated[str, Query(description="The project's IANA time zone.")] = "UTC",
-    version: Annotated[int | None, Query(ge=1, description="A published version.")] = None,
+    timezone: Annotated[
+        str, Query(max_length=64, description="The project's IANA time zone.")
+    ] = "UTC",
+    version: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="A published version.")
+    ] = None,
 ) -> Plan:
     """Every step of a published playbook with its owner roles and due instant for a
     launch date, in the project's time zone."""

@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from activities.postgres import PostgresCatalog
+from baton.bounds import ID_MAX, bounded_text
 from baton.contract import ProjectStatus, StartProject, workflow_id_of
 from baton.errors import NotFound
 from starters import client
 from starters.client import ProjectRow
 from starters.web.deps import Services, ServicesDep, current_person
+
+Filter = bounded_text(ID_MAX)
 
 router = APIRouter(tags=["projects"], dependencies=[Depends(current_person)])
 
@@ -58,8 +61,9 @@ async def start(request: StartProject, services: ServicesDep, response: Response
 async def list_projects(
     services: ServicesDep,
     state: Annotated[Literal["active", "completed", "cancelled"] | None, Query()] = None,
-    playbook: Annotated[str | None, Query(description="Only this playbook's.")] = None,
-    owner: Annotated[str | None, Query(description="Only those waiting on this person.")] = None,
+    # Filters are names, never query text: any text is quoted into the visibility query.
+    playbook: Annotated[Filter | None, Query(description="Only this playbook's.")] = None,
+    owner: Annotated[Filter | None, Query(description="Only those waiting on this person.")] = None,
     overdue: Annotated[bool, Query(description="Only overdue ones.")] = False,
 ) -> list[ProjectRow]:
     """Projects and their state, from Temporal's visibility store (updated a moment
