@@ -143,3 +143,31 @@ def _context(
 
 def _neighbour(step: StepBrief, ref) -> Neighbour:
     return Neighbour(name=step.name, owners=[ref(o) for o in step.owners], state=step.state)
+
+
+def effect_failure_report(batch: EffectsBatch, pm: Person, reason: str) -> OutboxMessage:
+    """The project manager's mailbox message when a transition's effects were refused."""
+    rendered = render(
+        MessageContext(
+            kind="effect_failed",
+            recipient=pm,
+            project_name=batch.project_name,
+            workflow_id=batch.workflow_id,
+            playbook_name=batch.playbook,
+            launch=batch.launch,
+            launch_date=batch.launch_date,
+            project_manager=PersonRef(id=pm.id, name=pm.display_name),
+            detail=reason,
+        )
+    )
+    return OutboxMessage(
+        idempotency_key=f"{batch.key}/effect-failed",
+        workflow_id=batch.workflow_id,
+        transition=batch.transition,
+        kind="effect_failed",
+        recipient=pm.id,
+        channel="mailbox",
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )

@@ -1,15 +1,19 @@
 """The catalog and the recorder on PostgreSQL: playbook versions and people come from the
 store; each transition's events and messages are written in ONE transaction."""
 
+import logging
+
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from activities.catalog import ResolvedPlaybook
-from activities.messages import LinkSigner, compose
+from activities.messages import LinkSigner, compose, effect_failure_report
 from activities.recorders import EffectsBatch
 from baton.errors import NotFound
 from baton.people import Person
 from baton.playbook import Playbook
 from baton.store.events import insert_events
+from baton.store.failed_effects import record_failure
 from baton.store.outbox import insert_messages
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
@@ -27,6 +31,12 @@ class PostgresCatalog:
 
     async def people(self, person_ids: list[str]) -> dict[str, Person]:
         return await self.people_repo.get_many(person_ids)
+
+
+# PostgreSQL refuses the content itself (a NUL, a value out of range, a broken
+# constraint): unlike a lost connection, retrying cannot help.
+REFUSED_CONTENT = (psycopg.DataError, psycopg.IntegrityError)
+log = logging.getLogger("baton.effects")
 
 
 class PostgresRecorder:
@@ -47,9 +57,21 @@ class PostgresRecorder:
         people = await self.catalog.people([*recipients, batch.project_manager])
         playbook = await self._playbook(batch)
         messages = compose(batch, people, playbook, self.signer, self.channels)
-        async with self.pool.connection() as conn, conn.transaction():
-            events = await insert_events(conn, batch.workflow_id, batch.transition, batch.events())
-            await insert_messages(conn, messages)
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                events = await insert_events(
+                    conn, batch.workflow_id, batch.transition, batch.events()
+                )
+                await insert_messages(conn, messages)
+            await self._index(batch)
+        except REFUSED_CONTENT as error:
+            # Writing the same content again cannot succeed: keep why, tell the project
+            # manager, and let the project go on.
+            await self._refused(batch, error, people)
+            return False
+        return events > 0
+
+    async def _index(self, batch: EffectsBatch) -> None:
         await self.projects.upsert(
             batch.workflow_id,
             batch.project_name,
@@ -60,7 +82,17 @@ class PostgresRecorder:
             batch.launch_date,
             batch.state,
         )
-        return events > 0
+
+    async def _refused(self, batch: EffectsBatch, error: Exception, people) -> None:
+        reason = str(error).replace("\x00", "\\x00").strip() or type(error).__name__
+        log.error("the effects of %s refused for their content: %s", batch.key, reason)
+        pm = people.get(batch.project_manager) or Person(id=batch.project_manager)
+        report = effect_failure_report(batch, pm, reason)
+        async with self.pool.connection() as conn, conn.transaction():
+            if await record_failure(
+                conn, batch.workflow_id, batch.transition, reason, len(batch.entries)
+            ):
+                await insert_messages(conn, [report])
 
     async def _playbook(self, batch: EffectsBatch) -> Playbook | None:
         key = (batch.playbook, batch.playbook_version)

@@ -121,3 +121,32 @@ def test_dashboard_pages_show_the_same_kinds_as_pages(web):
     assert "only sam (owner)" in refused.text
     bug = web.get("/test/bug")
     assert bug.status_code == 500 and "internal error" in bug.text and "KeyError" not in bug.text
+
+
+async def test_postgresql_lost_under_a_running_api_answers_503_saying_so(home):
+    import httpx
+
+    from baton.people import Person
+    from baton.store.database import open_pool
+    from baton.store.people import PeopleRepo
+    from baton.tokens import new_token
+    from tests import pg
+
+    url = pg.create_database(template=await pg.migrated_template())
+    pool = await open_pool(url)
+    token, digest = new_token()
+    await PeopleRepo(pool).replace_all_or_nothing([Person(id="kim")])
+    await PeopleRepo(pool).set_token_hash("kim", digest)
+    app = create_app(services=Services(Settings(), client=None, pool=pool))  # type: ignore[arg-type]
+    app.state.services = Services(Settings(), client=None, pool=pool)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://baton.test") as web:
+            assert (await web.get("/api/me", headers=headers)).status_code == 200
+            pg.drop_database(url)  # the server is gone for this database, mid-run
+            lost = await web.get("/api/me", headers=headers)
+            assert lost.status_code == 503, lost.text
+            assert "the database is unreachable" in lost.json()["detail"]
+    finally:
+        await pool.close()

@@ -35,6 +35,7 @@ NotificationKind = Literal[
     "rescheduled",
     "summary",
     "delivery_failure",
+    "effect_failed",
 ]
 KINDS: tuple[str, ...] = get_args(NotificationKind)
 # Kinds that are about one step and make no sense without it.

@@ -23,6 +23,7 @@ from baton.errors import Unavailable
 from baton.store.migrate import migrate
 
 EMBEDDED_DATABASE = "baton"
+WAIT_FOR_CONNECTION = 5.0  # seconds
 
 
 def database_url(settings: Settings) -> str:
@@ -90,11 +91,14 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Async
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "connect_timeout": 5},
         configure=_configure,
         check=AsyncConnectionPool.check_connection,
         open=False,
         name="baton",
+        # With PostgreSQL down a request waits this long for a connection, then answers
+        # 503 (Unavailable) saying so, rather than hanging for half a minute.
+        timeout=WAIT_FOR_CONNECTION,
     )
     await pool.open(wait=True, timeout=15)
     return pool
