@@ -100,6 +100,9 @@ class StartProject(ProjectTemplate):
 
     launch_date: PlanDate | None = None
     start_date: PlanDate | None = None
+    # Who started it: set by the way in that knows (the API from the token); absent
+    # when started straight in Temporal. An addition to DESIGN's input: optional.
+    started_by: PersonId | None = None
 
     @property
     def workflow_id(self) -> str:
@@ -284,6 +287,7 @@ class ProjectStatus(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     cancel_reason: str | None = None
+    started_by: str | None = None
     steps: list[StepStatus]
     log: list[LogEntry] = []
     transition: int = 0

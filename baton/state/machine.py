@@ -70,6 +70,7 @@ def start_project(
         launch_date=resolve_launch_date(request, playbook),
         timezone=request.timezone,
         project_manager=request.project_manager,
+        started_by=request.started_by,
         assignments=dict(request.assignments),
         inputs=inputs,
         started_at=now,

@@ -15,7 +15,7 @@ import typer
 from baton.config import Settings
 from baton.errors import BatonError, report_internal
 from baton.store.database import as_unavailable
-from starters.cli import dev, messages, people, playbooks, projects, schedules, steps
+from starters.cli import account, dev, messages, people, playbooks, projects, schedules, steps
 from starters.cli.output import fail
 
 app = typer.Typer(
@@ -55,6 +55,7 @@ def guide(context: typer.Context) -> None:
 app.add_typer(projects.app)
 app.add_typer(steps.app)
 app.add_typer(messages.app)
+app.add_typer(account.app)
 app.add_typer(dev.app)
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
 app.add_typer(schedules.app, name="schedule", rich_help_panel="Projects")

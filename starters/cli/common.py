@@ -27,8 +27,13 @@ Assign = Annotated[list[str], typer.Option("--assign", help="role=person, once p
 Inputs = Annotated[list[str], typer.Option("--input", help="key=value playbook input.")]
 PlaybookVersion = Annotated[int | None, typer.Option(help="Pin a playbook version.")]
 Actor = Annotated[
-    str,
-    typer.Option("--as", envvar="BATON_USER", help="Who you are (person id; or set BATON_USER)."),
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="BATON_USER",
+        help="Who you are (person id, or BATON_USER), when you act directly as an operator; "
+        "after `baton login` your token says who you are.",
+    ),
 ]
 
 

@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from baton.store.outbox import OutboxRepo
 from baton.wording import when
-from starters.cli.common import JsonFlag, with_store
+from starters.cli.backends import backend
+from starters.cli.common import JsonFlag
 from starters.cli.output import console, print_json
 
 app = typer.Typer()
@@ -16,24 +16,19 @@ app = typer.Typer()
 
 @app.command(rich_help_panel="People")
 def inbox(
-    person: Annotated[str, typer.Argument(help="Whose messages (person id).")],
+    person: Annotated[
+        str | None, typer.Argument(help="Whose messages (person id); yours after `baton login`.")
+    ] = None,
     unread: Annotated[bool, typer.Option("--unread", help="Only messages not yet read.")] = False,
     json: JsonFlag = False,
 ) -> None:
     """A person's Baton messages (every message is kept here, whatever else sends it)."""
-
-    async def run(pool):
-        repo = OutboxRepo(pool)
-        rows = await repo.mailbox(person, unread_only=unread)
-        await repo.mark_read(person, [row.id for row in rows])
-        return rows
-
-    rows = with_store(run)
+    rows = backend().inbox(person, unread)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        console.print(f"No {'unread ' if unread else ''}messages for {escape(person)}.")
+        console.print(f"No {'unread ' if unread else ''}messages for {escape(person or 'you')}.")
         return
     for row in rows:
         fresh = "" if row.read_at else "[bold]new[/] "

@@ -7,12 +7,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from activities.postgres import PostgresCatalog
 from baton.config import Settings
-from baton.contract import CancelProject, Reschedule, StartProject, workflow_id_of
+from baton.contract import CancelProject, Reschedule, StartProject
 from baton.errors import validated
 from baton.wording import describe_entry, waiting_on, when
-from starters import client
+from starters.cli.backends import ViaApi, backend
 from starters.cli.common import (
     Actor,
     Assign,
@@ -23,8 +22,6 @@ from starters.cli.common import (
     ProjectArg,
     parse_date,
     template_fields,
-    with_client,
-    with_store,
 )
 from starters.cli.output import console, print_json
 from starters.cli.steps import send
@@ -47,20 +44,18 @@ def start(
     inputs: Inputs = [],  # noqa: B006
     playbook_version: PlaybookVersion = None,
     json: JsonFlag = False,
+    actor: Actor = None,
 ) -> None:
-    """Start a project: one durable run of a playbook."""
+    """Start a project: one durable run of a playbook (recorded as started by you)."""
     fields = template_fields(playbook, name, pm, assign, inputs, playbook_version, timezone, slug)
     launch_date = parse_date(launch, "--launch") if launch else None
     first_day = parse_date(start_date, "--start-date") if start_date else None
-    request = validated(
-        StartProject, fields | {"launch_date": launch_date, "start_date": first_day}
-    )
+    way = backend()
+    started_by = way.actor(actor) if actor or isinstance(way, ViaApi) else None
+    dates = {"launch_date": launch_date, "start_date": first_day, "started_by": started_by}
+    request = validated(StartProject, fields | dates)
     settings = Settings()
-    # Refused before Temporal is contacted, so the reason shows even when it is down.
-    with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
-    result = with_client(
-        lambda temporal: client.start_and_wait(temporal, request, settings.task_queue)
-    )
+    result = way.start(request)
     if json:
         print_json(
             {
@@ -84,8 +79,7 @@ def list_projects(
     json: JsonFlag = False,
 ) -> None:
     """List projects and their state (a Temporal visibility query)."""
-    query = client.visibility_query(state, playbook, owner, overdue)
-    rows = with_client(lambda temporal: client.list_projects(temporal, query))
+    rows = backend().projects(state=state, playbook=playbook, owner=owner, overdue=overdue)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -107,7 +101,7 @@ def list_projects(
 def status(project: ProjectArg, json: JsonFlag = False) -> None:
     """One project: every step with its owner, due date and state, and the log."""
     settings = Settings()
-    result = with_client(lambda temporal: client.status(temporal, workflow_id_of(project)))
+    result = backend().status(project)
     url = settings.workflow_url(result.workflow_id)
     if json:
         print_json({**result.model_dump(mode="json"), "temporal_url": url})
@@ -143,20 +137,17 @@ def status(project: ProjectArg, json: JsonFlag = False) -> None:
 def reschedule(
     project: ProjectArg,
     launch: Annotated[str, typer.Option(help="The new launch date YYYY-MM-DD.")],
-    actor: Actor,
+    actor: Actor = None,
 ) -> None:
     """Move the launch date; due dates and reminders of unfinished steps move with it."""
-    send(
-        project,
-        validated(Reschedule, dict(actor=actor, launch_date=parse_date(launch, "--launch"))),
-    )
+    send(project, Reschedule, actor, launch_date=parse_date(launch, "--launch"))
 
 
 @app.command(rich_help_panel="Acting on projects")
 def cancel(
     project: ProjectArg,
     reason: Annotated[str, typer.Option(help="Why the project stops.")],
-    actor: Actor,
+    actor: Actor = None,
 ) -> None:
     """Cancel a project (project manager only)."""
-    send(project, validated(CancelProject, dict(actor=actor, reason=reason)))
+    send(project, CancelProject, actor, reason=reason)

@@ -2,28 +2,25 @@
 newsletter) as Temporal Schedules."""
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from activities.postgres import PostgresCatalog
-from baton.config import Settings
 from baton.errors import Invalid, validated
 from baton.recurring import RecurringSpec, schedule_id_for
 from baton.wording import when
 from starters import client
+from starters.cli.backends import backend
 from starters.cli.common import (
+    Actor,
     Assign,
     Inputs,
     JsonFlag,
     PlaybookVersion,
     Pm,
     template_fields,
-    with_client,
-    with_store,
 )
 from starters.cli.output import console, print_json
 
@@ -70,22 +67,13 @@ def create(
     inputs: Inputs = [],  # noqa: B006
     playbook_version: PlaybookVersion = None,
     json: JsonFlag = False,
+    actor: Actor = None,
 ) -> None:
     """Start a project of a playbook at every occurrence (a Temporal Schedule)."""
     fields = template_fields(playbook, name, pm, assign, inputs, playbook_version, timezone, slug)
     spec = validated(RecurringSpec, fields | {"lead_days": parse_lead(lead)})
     client.cadence_of(every, cron)  # a bad cadence is refused before any connection
-    settings = Settings()
-    today = spec.occurrence_date(datetime.now(UTC))
-
-    first = spec.project_for(today)
-    # Refused before Temporal is contacted, so the reason shows even when it is down.
-    with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), first, today))
-    row = with_client(
-        lambda temporal: client.create_schedule(
-            temporal, spec, task_queue=settings.task_queue, every=every, cron=cron
-        )
-    )
+    row = backend().create_schedule(spec, every, cron, actor)
     if json:
         print_json(row)
         return
@@ -100,7 +88,7 @@ def create(
 @app.command(name="list")
 def list_schedules(json: JsonFlag = False) -> None:
     """Every recurring project: its cadence, next runs and whether it is paused."""
-    rows = with_client(client.list_schedules)
+    rows = backend().schedules()
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
@@ -122,34 +110,31 @@ def list_schedules(json: JsonFlag = False) -> None:
 
 
 @app.command()
-def pause(schedule: ScheduleId, note: Note = None) -> None:
+def pause(schedule: ScheduleId, note: Note = None, actor: Actor = None) -> None:
     """Stop starting projects until `baton schedule resume`."""
-    row = _act(client.pause_schedule, schedule, note)
+    row = backend().change_schedule("pause", schedule, note, actor)
+    assert row is not None
     console.print(f"Paused {row.schedule_id}: {escape(row.note or '')}")
 
 
 @app.command()
-def resume(schedule: ScheduleId, note: Note = None) -> None:
+def resume(schedule: ScheduleId, note: Note = None, actor: Actor = None) -> None:
     """Start projects again at the next occurrence (missed ones are not made up)."""
-    row = _act(client.resume_schedule, schedule, note)
+    row = backend().change_schedule("resume", schedule, note, actor)
+    assert row is not None
     next_run = f"; next: {when(row.next_runs[0], row.timezone or 'UTC')}" if row.next_runs else ""
     console.print(f"Resumed {row.schedule_id}{next_run}")
 
 
 @app.command()
-def trigger(schedule: ScheduleId) -> None:
+def trigger(schedule: ScheduleId, actor: Actor = None) -> None:
     """Run one occurrence now: starts today's project (if it does not exist yet)."""
-    _act(client.trigger_schedule, schedule)
+    backend().change_schedule("trigger", schedule, None, actor)
     console.print(f"Triggered {schedule_id_for(schedule)}; `baton projects` shows it")
 
 
 @app.command()
-def delete(schedule: ScheduleId) -> None:
+def delete(schedule: ScheduleId, actor: Actor = None) -> None:
     """Delete a schedule; the projects it started run on."""
-    _act(client.delete_schedule, schedule)
+    backend().change_schedule("delete", schedule, None, actor)
     console.print(f"Deleted {schedule_id_for(schedule)}; the projects it started run on")
-
-
-def _act(operation, *args):
-    """One schedule operation of the client layer, with its arguments."""
-    return with_client(lambda temporal: operation(temporal, *args))

@@ -14,20 +14,21 @@ from baton.contract import (
     CompleteStep,
     ReassignStep,
     ReviewStep,
-    workflow_id_of,
 )
 from baton.errors import validated
 from baton.wording import when
-from starters import client
-from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg, with_client
+from starters.cli.backends import backend
+from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg
 from starters.cli.output import console, print_json
 
 app = typer.Typer()
 
 
-def send(project: str, command: Command) -> None:
+def send(project: str, kind: type[Command], actor: str | None, **fields) -> None:
     """Send one action to the project as its validated update; print what it did."""
-    result = with_client(lambda temporal: client.act(temporal, workflow_id_of(project), command))
+    way = backend()
+    command = validated(kind, {"actor": way.actor(actor), **fields})
+    result = way.act(project, command)
     console.print(escape(result.message), highlight=False)
 
 
@@ -35,29 +36,26 @@ def send(project: str, command: Command) -> None:
 def complete(
     project: ProjectArg,
     step: StepArg,
-    actor: Actor,
     note: Annotated[str | None, typer.Option(help="A note for the log.")] = None,
     link: Annotated[str | None, typer.Option(help="A link to the work.")] = None,
+    actor: Actor = None,
 ) -> None:
     """Mark a task done; the next steps' owners are told at once."""
-    send(project, validated(CompleteStep, dict(step_id=step, actor=actor, note=note, link=link)))
+    send(project, CompleteStep, actor, step_id=step, note=note, link=link)
 
 
 @app.command(rich_help_panel="Acting on projects")
 def review(
     project: ProjectArg,
     step: StepArg,
-    actor: Actor,
     approve: Annotated[
         bool, typer.Option("--approve/--reject", help="Approve, or reject and send back.")
     ],
     comment: Annotated[str | None, typer.Option(help="Why (sent with a rejection).")] = None,
+    actor: Actor = None,
 ) -> None:
     """Approve or reject an approval step."""
-    send(
-        project,
-        validated(ReviewStep, dict(step_id=step, actor=actor, approve=approve, comment=comment)),
-    )
+    send(project, ReviewStep, actor, step_id=step, approve=approve, comment=comment)
 
 
 @app.command(rich_help_panel="Acting on projects")
@@ -65,10 +63,10 @@ def choose(
     project: ProjectArg,
     step: StepArg,
     option: Annotated[str, typer.Argument(help="One of the decision's options.")],
-    actor: Actor,
+    actor: Actor = None,
 ) -> None:
     """Pick an option of a decision step; branches not chosen are skipped."""
-    send(project, validated(ChooseOption, dict(step_id=step, actor=actor, option=option)))
+    send(project, ChooseOption, actor, step_id=step, option=option)
 
 
 @app.command(rich_help_panel="Acting on projects")
@@ -76,24 +74,26 @@ def reassign(
     project: ProjectArg,
     step: StepArg,
     to: Annotated[str, typer.Option(help="Who takes the step over (person id).")],
-    actor: Actor,
+    actor: Actor = None,
 ) -> None:
     """Hand a step to someone else."""
-    send(project, validated(ReassignStep, dict(step_id=step, actor=actor, to=to)))
+    send(project, ReassignStep, actor, step_id=step, to=to)
 
 
 @app.command(rich_help_panel="Projects")
 def tasks(
-    person: Annotated[str, typer.Argument(help="Whose work (person id).")],
+    person: Annotated[
+        str | None, typer.Argument(help="Whose work (person id); yours after `baton login`.")
+    ] = None,
     json: JsonFlag = False,
 ) -> None:
     """A person's active steps across projects: overdue first, then by due."""
-    rows = with_client(lambda temporal: client.tasks_for(temporal, person))
+    rows = backend().tasks(person)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        console.print(f"Nothing waits on {escape(person)}.")
+        console.print(f"Nothing waits on {escape(person or 'you')}.")
         return
     table = Table("project", "step", "name", "kind", "due", "")
     for row in rows:

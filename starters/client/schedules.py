@@ -35,6 +35,8 @@ class ScheduleRow(BaseModel):
     cadence: str | None  # "weekly on Tue at 09:00"
     timezone: str | None
     lead_days: int | None
+    project_manager: str | None  # who, beside admins, may change the schedule
+    created_by: str | None
     next_runs: list[datetime]
     paused: bool
     note: str | None
@@ -59,6 +61,7 @@ async def create_schedule(
     every: str | None = None,
     cron: str | None = None,
     schedule_id: str | None = None,
+    created_by: str | None = None,
 ) -> ScheduleRow:
     """Create the schedule `schedule-<slug>`; an existing one is a `Refused`."""
     cadence = cadence_of(every, cron)
@@ -84,6 +87,8 @@ async def create_schedule(
         "cadence": cadence.text,
         "timezone": spec.timezone,
         "lead_days": spec.lead_days,
+        "project_manager": spec.project_manager,
+        "created_by": created_by,
     }
     try:
         await client.create_schedule(schedule_id, schedule, memo=memo)
@@ -167,6 +172,8 @@ async def _row(description: ScheduleDescription) -> ScheduleRow:
         cadence=memo.get("cadence"),
         timezone=memo.get("timezone"),
         lead_days=memo.get("lead_days"),
+        project_manager=memo.get("project_manager"),
+        created_by=memo.get("created_by"),
         next_runs=list(description.info.next_action_times),
         paused=state.paused,
         note=state.note,

@@ -4,15 +4,16 @@ the workflow id `project-<slug>`."""
 import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from activities.postgres import PostgresCatalog
 from baton.bounds import ID_MAX, bounded_text
 from baton.contract import ProjectStatus, StartProject, workflow_id_of
 from baton.errors import NotFound
+from baton.store.people import PeopleRepo
 from starters import client
 from starters.client import ProjectRow
-from starters.web.deps import Services, ServicesDep, current_person
+from starters.web.deps import Me, Services, ServicesDep, current_person
 
 Filter = bounded_text(ID_MAX)
 
@@ -47,10 +48,20 @@ def project_view(services: Services, status: ProjectStatus) -> ProjectView:
     status_code=201,
     responses={409: {"description": "A project with this id exists"}},
 )
-async def start(request: StartProject, services: ServicesDep, response: Response) -> ProjectView:
-    """One durable run of a playbook, with the contract's start input. Answers once the
-    first steps are handed out. An unknown playbook or version, a role without anyone,
+async def start(
+    request: StartProject, me: Me, services: ServicesDep, response: Response
+) -> ProjectView:
+    """One durable run of a playbook, with the contract's start input, started by the
+    project's manager or an admin (recorded as `started_by`). Answers once the first
+    steps are handed out. An unknown playbook or version, a role without anyone,
     or a launch date in the past is a 422 naming the field."""
+    if request.project_manager != me.id and not await PeopleRepo(services.pool).is_admin(me.id):
+        raise HTTPException(
+            403,
+            detail=f"{me.id} may not start a project for {request.project_manager}: only "
+            "the project's manager or an admin may start one",
+        )
+    request = request.model_copy(update={"started_by": me.id})  # the token says who
     await client.check_start_request(PostgresCatalog(services.pool), request)
     status = await client.start_and_wait(services.client, request, services.settings.task_queue)
     response.headers["Location"] = f"/api/projects/{status.slug}"
