@@ -75,6 +75,28 @@ class PeopleRepo:
             row = await cursor.fetchone()
         return bool(row and row[0])
 
+    async def feed_version(self, person_id: str) -> int | None:
+        """The version a person's calendar feed key is made from (None: no such person)."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT feed_version FROM people WHERE id = %s", (person_id,)
+            )
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def bump_feed_version(self, person_id: str) -> int:
+        """A new feed version, so every feed key made from an older one stops working."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE people SET feed_version = feed_version + 1, updated_at = now()"
+                " WHERE id = %s RETURNING feed_version",
+                (person_id,),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no person '{person_id}'; import them with the people file first")
+        return row[0]
+
     async def list(self) -> list[Person]:
         """Everyone, by id."""
         return list((await self._select("", ())).values())

@@ -2,9 +2,9 @@
 
 `claim` holds a transaction open around the action: the nonce row is inserted at once
 (a concurrent claim of the same nonce waits on it) and kept only if the block ends
-normally. The caller leaves the block with an exception when the action never reached
-the workflow (Temporal unreachable), which rolls the claim back so the link can be
-tried again; an action the workflow took or refused is recorded with its outcome.
+normally. The caller leaves the block with an exception when the action was not taken
+(Temporal unreachable, or the workflow refused it), which rolls the claim back so the
+link can be tried again; only an action the workflow took is recorded, with its outcome.
 """
 
 from __future__ import annotations

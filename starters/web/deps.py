@@ -2,13 +2,12 @@
 asking (an API bearer token, or a dashboard session cookie), admins, and request bodies
 read as text (a YAML or CSV document)."""
 
-import hashlib
-import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
@@ -17,6 +16,7 @@ from baton.config import Settings
 from baton.errors import Invalid
 from baton.people import Person
 from baton.store.people import PeopleRepo
+from baton.store.sessions import SessionsRepo
 from baton.tokens import hash_token
 
 
@@ -83,40 +83,58 @@ Admin = Annotated[Person, Depends(current_admin)]
 
 # -- the dashboard: a session cookie
 #
-# The cookie holds the token's hash (never the token) and an HMAC of it under the link
-# secret, so it cannot be forged from the stored hashes, and it stops working the moment
-# the person's token is replaced or revoked. HttpOnly and SameSite=Lax: other sites can
-# neither read it nor make a browser POST a dashboard form with it.
+# The cookie holds a random session id, looked up in PostgreSQL on every dashboard
+# request (`baton.store.sessions`): signing out revokes it server-side, and replacing a
+# person's token ends the sessions made with the old one. HttpOnly and SameSite=Lax:
+# other sites can neither read it nor have a browser send it with a cross-site POST.
 
 SESSION_COOKIE = "baton_session"
-SESSION_DAYS = 30
-_SESSION_VERSION = b"baton-session-v1."
-
-
-def _mac(secret: bytes, token_hash: str) -> str:
-    return hmac.new(secret, _SESSION_VERSION + token_hash.encode(), hashlib.sha256).hexdigest()
-
-
-def session_value(secret: bytes, token_hash: str) -> str:
-    return f"{token_hash}.{_mac(secret, token_hash)}"
-
-
-def session_token_hash(secret: bytes, value: str | None) -> str | None:
-    """The token hash a genuine cookie carries, else None."""
-    token_hash, _, mac = (value or "").partition(".")
-    if not token_hash or not hmac.compare_digest(_mac(secret, token_hash), mac):
-        return None
-    return token_hash
+SESSION_LIFETIME = timedelta(days=30)
 
 
 async def signed_in(request: Request) -> Person | None:
-    """The person whose session cookie came with the request (also kept on
-    `request.state.person` for the page frame), or None."""
+    """The person whose valid session cookie came with the request, or None. Kept on
+    `request.state` with the session id, for the page frame and its sign-out form."""
     services = get_services(request)
-    token_hash = session_token_hash(services.settings.secret(), request.cookies.get(SESSION_COOKIE))
-    person = await PeopleRepo(services.pool).by_token_hash(token_hash) if token_hash else None
+    session_id = request.cookies.get(SESSION_COOKIE) or None
+    owner = await SessionsRepo(services.pool).person_id(session_id) if session_id else None
+    person = await PeopleRepo(services.pool).get(owner) if owner else None
     request.state.person = person
+    request.state.session_id = session_id if person else None
     return person
+
+
+async def start_session(
+    request: Request, response: Response, person: Person, token_hash: str
+) -> None:
+    """Sign `person` in on `response`: a new session, valid while `token_hash` (the
+    token they signed in with) is still theirs."""
+    services = get_services(request)
+    session_id = await SessionsRepo(services.pool).start(person.id, token_hash, SESSION_LIFETIME)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+async def end_session(request: Request, response: Response) -> None:
+    """Sign out: the session is revoked for good, and the cookie dropped."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        await SessionsRepo(get_services(request).pool).revoke(session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def is_https(request: Request) -> bool:
+    """Whether cookies must be Secure: served over https, or published as https
+    (behind a proxy that ends TLS)."""
+    public = get_services(request).settings.public_url
+    return request.url.scheme == "https" or public.lower().startswith("https:")
 
 
 async def require_person(request: Request) -> Person:

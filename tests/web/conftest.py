@@ -15,12 +15,14 @@ client and the psycopg pool belong to that loop. Browser tests drive Debian's Ch
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import httpx
@@ -83,6 +85,8 @@ CAMPAIGN_TEAM = {
     "finance": "stu",
 }
 UI = "http://temporal-ui.test"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_FEED = re.compile(r'<code class="feed-url">([^<]+)</code>')
 
 
 def free_port() -> int:
@@ -106,7 +110,7 @@ class Site:
         """A client of the site (redirects not followed), signed in as `person` if given."""
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
             if person:
-                response = await client.post("/login", data={"token": self.tokens[person]})
+                response = await sign_in(client, self.tokens[person])
                 assert response.status_code == 303, response.text
             yield client
 
@@ -141,6 +145,33 @@ class Site:
         expires_at = datetime.now(UTC) + (expires_in or timedelta(days=14))
         token = sign(self.settings.secret(), person, workflow_id, step_id, action, expires_at)
         return action_url("", token)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry (the first form's)."""
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def feed_url_in(html: str) -> str:
+    """The calendar feed address My tasks shows."""
+    found = _FEED.search(html)
+    assert found, "the page shows no feed URL"
+    return unescape(found.group(1))
+
+
+async def form_token(client: httpx.AsyncClient, path: str = "/logout") -> str:
+    """The token of the forms on `path` (by default the signed-in person's)."""
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return csrf_of(response.text)
+
+
+async def sign_in(client: httpx.AsyncClient, token: str, **fields: str) -> httpx.Response:
+    """Fill in and send the sign-in form, as a browser would (its cookie and token)."""
+    csrf = await form_token(client, "/login")
+    return await client.post("/login", data={"token": token, "csrf": csrf, **fields})
 
 
 async def _status_or_none(client, workflow_id: str) -> ProjectStatus | None:

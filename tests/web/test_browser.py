@@ -108,3 +108,44 @@ async def test_approve_from_the_link_in_the_message(site, page):
     await page.goto(site.url + expired)
     assert await page.locator("h1").inner_text() == "This link has expired"
     assert "baton review" in await page.locator("code").inner_text()
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """(console errors, URLs requested) of a tab, as they happen."""
+    errors, requested = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requested.append(r.url))
+    return errors, requested
+
+
+async def test_pages_are_styled_under_the_policy_and_sign_out_is_a_button(site, page):
+    errors, requested = watch(page)
+    project = await site.start()
+    await sign_in(page, site, "sam", "/tasks")
+    for path in ("/", f"/projects/{project.workflow_id}", "/inbox", "/tasks"):
+        await page.goto(site.url + path)
+        top = page.locator("header.top")
+        assert await top.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(36, 41, 47)"
+    assert errors == []  # no Content-Security-Policy violation, nothing missing
+    assert all(url.startswith(site.url) for url in requested)
+
+    await page.goto(site.url + "/logout")  # opening the address signs nobody out
+    await page.goto(site.url + "/tasks")
+    assert await page.locator("h1").inner_text() == "My tasks"
+    await page.click("header button:has-text('Sign out')")
+    await page.wait_for_url(site.url + "/login")
+    assert "You are signed out." in await page.locator(".flash").inner_text()
+    await page.goto(site.url + "/tasks")
+    assert "/login" in page.url
+
+
+async def test_api_docs_work_offline_under_the_policy(site, page):
+    errors, requested = watch(page)
+    await page.goto(site.url + "/docs")
+    operations = page.locator(".opblock")
+    await operations.first.wait_for()
+    async with site.http() as anyone:
+        document = (await anyone.get("/openapi.json")).json()
+    assert await operations.count() == sum(len(path) for path in document["paths"].values())
+    assert errors == []
+    assert all(url.startswith(site.url) for url in requested), requested

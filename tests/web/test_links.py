@@ -8,8 +8,9 @@ from baton.contract import CompleteStep
 from baton.links import verify
 from baton.store.used_links import UsedLinksRepo
 from starters.client import act
+from starters.web.dashboard import csrf
 from starters.web.dashboard.render import command_for
-from tests.web.conftest import eventually
+from tests.web.conftest import csrf_of, eventually
 
 
 async def test_get_confirms_without_acting_and_post_acts_once(site):
@@ -24,14 +25,15 @@ async def test_get_confirms_without_acting_and_post_acts_once(site):
         assert f'action="{link}"' in confirm.text
         assert (await site.status(project.workflow_id)).step("idea").state == "active"
 
-        done = await anyone.post(link, data={"note": "from the link"})
+        token = csrf_of(confirm.text)
+        done = await anyone.post(link, data={"note": "from the link", "csrf": token})
         assert done.status_code == 200, done.text
         assert "Done" in done.text and "completed &#39;idea&#39; by sam" in done.text
         current = await site.status(project.workflow_id)
         assert current.step("idea").state == "done"
         assert current.step("idea").notes[0].text == "from the link"
 
-        for again in (await anyone.post(link), await anyone.get(link)):
+        for again in (await anyone.post(link, data={"csrf": token}), await anyone.get(link)):
             assert again.status_code == 409
             assert "This link was already used" in again.text
             assert "done: completed" in again.text
@@ -67,16 +69,39 @@ async def test_expired_link_says_so_and_gives_the_cli_line(site):
     assert (await site.status(project.workflow_id)).step("idea").state == "active"
 
 
-async def test_refused_action_shows_the_reason_and_uses_the_link(site):
+async def test_refused_action_shows_the_reason_and_does_not_use_the_link(site):
     project = await site.start()
     link = site.link("oona", project.workflow_id, "idea", "complete")  # oona owns nothing
     async with site.http() as anyone:
-        refused = await anyone.post(link)
+        confirm = await anyone.get(link)
+        refused = await anyone.post(link, data=_form(confirm))
         assert refused.status_code == 422
         assert "Baton refused this" in refused.text
         assert "oona may not complete &#39;idea&#39;" in refused.text
         again = await anyone.get(link)
-        assert again.status_code == 409 and "refused: oona may not complete" in again.text
+        assert again.status_code == 200 and "Mark done “Generate idea”?" in again.text
+    assert await UsedLinksRepo(site.services.pool).get(_nonce(site, link)) is None
+
+
+async def test_a_link_refused_too_early_works_once_the_step_is_active(site):
+    project = await site.start()
+    wid = project.workflow_id
+    link = site.link("sam", wid, "keywords", "complete")  # sam's, but not active yet
+    async with site.http() as anyone:
+        token = csrf_of((await anyone.get(link)).text)
+        refused = await anyone.post(link, data={"csrf": token})
+        assert refused.status_code == 422
+        assert "Baton refused this" in refused.text
+        assert "step &#39;keywords&#39; is not active yet" in refused.text
+        assert "this link still works" in refused.text
+        again = await anyone.get(link)
+        assert again.status_code == 200 and "Mark done “Do keyword research”?" in again.text
+
+        await act(site.services.client, wid, CompleteStep(step_id="idea", actor="sam"))
+        done = await anyone.post(link, data={"csrf": token})
+        assert done.status_code == 200, done.text
+        assert "completed &#39;keywords&#39; by sam" in done.text
+    assert (await site.status(wid)).step("keywords").state == "done"
 
 
 async def test_a_finished_step_offers_no_button(site):
@@ -100,7 +125,7 @@ async def test_reject_link_asks_for_a_comment_and_sends_the_work_back(site):
     async with site.http() as anyone:
         confirm = await anyone.get(link)
         assert '<textarea id="comment" name="comment"' in confirm.text
-        done = await anyone.post(link, data={"comment": "too <long>"})
+        done = await anyone.post(link, data={"comment": "too <long>", **_form(confirm)})
         assert done.status_code == 200, done.text
     current = await eventually(
         lambda: site.status(wid), lambda s: s.step("outline").state == "active"
@@ -113,7 +138,8 @@ async def test_two_clicks_at_once_act_once(site):
     project = await site.start()
     link = site.link("sam", project.workflow_id, "idea", "complete")
     async with site.http() as one, site.http() as two:
-        first, second = await asyncio.gather(one.post(link), two.post(link))
+        form = _form(await one.get(link))
+        first, second = await asyncio.gather(one.post(link, data=form), two.post(link, data=form))
     assert sorted([first.status_code, second.status_code]) == [200, 409]
 
 
@@ -124,10 +150,12 @@ async def test_unknown_project_or_step_in_a_genuine_link(site):
         project = await site.start()
         nostep = await anyone.get(site.link("sam", project.workflow_id, "nope", "complete"))
         assert nostep.status_code == 404 and "has no step" in nostep.text
-        # a POST that never reached a workflow does not use the link up
+        # a POST that never reached a workflow does not use the link up (no page offers
+        # its form: the token is made as the confirmation page would)
         link = site.link("sam", "project-gone", "idea", "complete")
-        assert (await anyone.post(link)).status_code == 404
-        assert (await anyone.post(link)).status_code == 404
+        form = {"csrf": csrf.token(site.settings.secret(), csrf.for_link(_nonce(site, link)))}
+        assert (await anyone.post(link, data=form)).status_code == 404
+        assert (await anyone.post(link, data=form)).status_code == 404
 
 
 def test_commands_the_buttons_send():
@@ -148,6 +176,11 @@ def _nonce(site, link: str) -> str:
     return verify(site.settings.secret(), link.removeprefix("/act/"), datetime.now(UTC)).nonce
 
 
+def _form(confirmation) -> dict[str, str]:
+    """The confirmation page's form token, to post with."""
+    return {"csrf": csrf_of(confirmation.text)}
+
+
 async def test_decisions_offer_their_options_on_tasks_and_links(site):
     project = await site.start("Campaign", playbook="social-campaign")
     wid = project.workflow_id
@@ -157,9 +190,9 @@ async def test_decisions_offer_their_options_on_tasks_and_links(site):
         confirm = await anyone.get(link)
         assert '<option value="paid">' in confirm.text
         assert '<option value="organic">' in confirm.text
-        missing = await anyone.post(link, data={})
+        missing = await anyone.post(link, data=_form(confirm))
         assert missing.status_code == 400 and "pick one of the options" in missing.text
-        done = await anyone.post(link, data={"option": "organic"})
+        done = await anyone.post(link, data={"option": "organic", **_form(confirm)})
         assert done.status_code == 200, done.text
     assert (await site.status(wid)).step("approach").option == "organic"
 
@@ -171,7 +204,7 @@ async def test_choose_from_my_tasks(site):
     async with site.http("pat") as pat:
         tasks = await eventually(lambda: pat.get("/tasks"), lambda r: "approach" in r.text)
         assert '<option value="paid">' in tasks.text
-        fields = {"workflow_id": wid, "step_id": "approach", "action": "choose"}
+        fields = {"workflow_id": wid, "step_id": "approach", "action": "choose", **_form(tasks)}
         await pat.post("/tasks/act", data={**fields, "option": "paid"})
         assert "chosen &#39;approach&#39;" in (await pat.get("/tasks")).text
     assert (await site.status(wid)).step("approach").option == "paid"

@@ -4,7 +4,7 @@ buttons, escaping, and that bad input gets a page saying so, never a 500."""
 import re
 
 from starters.web.deps import SESSION_COOKIE
-from tests.web.conftest import UI, eventually
+from tests.web.conftest import UI, csrf_of, eventually, form_token, sign_in
 
 
 async def test_pages_need_a_signed_in_person(site):
@@ -20,15 +20,13 @@ async def test_pages_need_a_signed_in_person(site):
 
 async def test_sign_in_sets_a_safe_cookie_and_sign_out_clears_it(site):
     async with site.http() as client:
-        wrong = await client.post("/login", data={"token": "bt_not-a-token"})
+        wrong = await sign_in(client, "bt_not-a-token")
         assert wrong.status_code == 401
         assert "That token is not valid" in wrong.text
-        empty = await client.post("/login", data={})
+        empty = await sign_in(client, "")
         assert empty.status_code == 401 and "Paste your personal token" in empty.text
 
-        response = await client.post(
-            "/login", data={"token": site.tokens["sam"], "next": "//evil.example/x"}
-        )
+        response = await sign_in(client, site.tokens["sam"], next="//evil.example/x")
         assert response.status_code == 303
         assert response.headers["location"] == "/"  # never another host
         cookie = response.headers["set-cookie"]
@@ -39,7 +37,7 @@ async def test_sign_in_sets_a_safe_cookie_and_sign_out_clears_it(site):
         board = await client.get("/")
         assert board.status_code == 200 and "Sam Strategist" in board.text
 
-        out = await client.get("/logout")
+        out = await client.post("/logout", data={"csrf": await form_token(client)})
         assert out.status_code == 303 and out.headers["location"] == "/login"
         assert (await client.get("/")).status_code == 303
 
@@ -90,8 +88,10 @@ async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(sit
     project = await site.start()
     wid = project.workflow_id
     async with site.http("oona") as oona:
+        csrf = await form_token(oona)
         response = await oona.post(
-            "/tasks/act", data={"workflow_id": wid, "step_id": "idea", "action": "complete"}
+            "/tasks/act",
+            data={"workflow_id": wid, "step_id": "idea", "action": "complete", "csrf": csrf},
         )
         assert response.status_code == 303 and response.headers["location"] == "/tasks"
         tasks = await oona.get("/tasks")
@@ -101,11 +101,12 @@ async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(sit
         assert "Baton refused" not in again.text  # a flash shows once
 
         odd = await oona.post(
-            "/tasks/act", data={"workflow_id": wid, "step_id": "idea", "action": "explode"}
+            "/tasks/act",
+            data={"workflow_id": wid, "step_id": "idea", "action": "explode", "csrf": csrf},
         )
         assert odd.status_code == 303
         assert "unknown action" in (await oona.get("/tasks")).text
-        empty = await oona.post("/tasks/act", data={})
+        empty = await oona.post("/tasks/act", data={"csrf": csrf})
         assert empty.status_code == 303
         assert "incomplete" in (await oona.get("/tasks")).text
 
@@ -121,6 +122,7 @@ async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(sit
                 "action": "complete",
                 "note": "AI <for> teams",
                 "back": back,
+                "csrf": csrf_of(tasks.text),
             },
         )
         assert response.headers["location"] == back
@@ -136,7 +138,7 @@ async def test_inbox_shows_the_persons_messages(site):
         inbox = await eventually(lambda: sam.get("/inbox"), lambda r: project.name in r.text)
         assert 'class="unread"' in inbox.text
         assert re.search(r'href="http://127\.0\.0\.1:\d+/act/[\w.-]+"', inbox.text)
-        read = await sam.post("/inbox/read")
+        read = await sam.post("/inbox/read", data={"csrf": csrf_of(inbox.text)})
         assert read.status_code == 303
         after = await sam.get("/inbox")
         assert "Marked" in after.text and 'class="unread"' not in after.text

@@ -9,10 +9,45 @@ playbooks. Errors are JSON with a `detail` a person can read (`starters.web.erro
 input naming the field, 503 Temporal or PostgreSQL unreachable.
 """
 
+from typing import Any
+
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from starters.web.api import actions, me, people, playbooks, projects, schedules
 
-router = APIRouter(prefix="/api")
+
+class Problem(BaseModel):
+    """One problem of a request: where (`loc`) and what (`msg`)."""
+
+    loc: list[str | int] = []
+    msg: str
+    type: str | None = None
+
+
+class ErrorAnswer(BaseModel):
+    """Every error's body: `detail` says what is wrong in words (or, for input, lists
+    each problem with where it is); a file's problems come in `problems`; a bug's answer
+    carries the `error_id` under which it is logged."""
+
+    detail: str | list[Problem]
+    problems: list[dict[str, Any]] | None = None
+    error_id: str | None = None
+
+
+def _answer(description: str) -> dict:
+    return {"model": ErrorAnswer, "description": description}
+
+
+ERRORS = {
+    401: _answer("No token, or one that is not valid"),
+    403: _answer("The token's person may not do this (an admin or the project manager may)"),
+    404: _answer("No such project, step, person, playbook or schedule"),
+    409: _answer("Refused: a rule says no, and says who may"),
+    422: _answer("Input Baton cannot use, naming the field, or a file's problems"),
+    500: _answer("A bug: logged under the error id in the answer"),
+    503: _answer("Temporal or PostgreSQL cannot be reached, or the project is starting"),
+}
+router = APIRouter(prefix="/api", responses=ERRORS)
 for resource in (playbooks, people, me, projects, actions, schedules):
     router.include_router(resource.router)

@@ -2,10 +2,11 @@
 the API.
 
 - `pages`     the board, a project's timeline, my tasks with buttons, the mailbox
-- `auth`      signing in with a token, signing out
+- `auth`      signing in with a token (failures limited), signing out (POST only)
 - `links`     one-click action links from messages, with confirmation
-- `calendar`  a person's calendar feed (.ics)
-- `render`    templates, error pages, flash messages, forms, the buttons' commands
+- `calendar`  a person's calendar feed (.ics) under its own revocable key
+- `csrf`      the forms' CSRF tokens and the Origin check
+- `render`    templates, error pages, flash messages, checked forms, the buttons' commands
 """
 
 from fastapi import APIRouter

@@ -1,30 +1,57 @@
 """A person's calendar feed: `GET /people/{person_id}/calendar.ics`, one event at the
-due instant of each step waiting on them. Calendar apps send no cookies, so the feed
-also takes the person's own token as `?token=` (signed in, the cookie is enough).
+due instant of each step waiting on them.
+
+Calendar apps send no cookies, so the feed URL carries a key of its own (`?key=`): it
+reads this feed and nothing else, and is never the person's API token. The key is an
+HMAC (app secret) of the person's id and their `feed_version`, so no key is stored;
+resetting it (My tasks) bumps the version and every older URL stops working. Signed
+in, the session cookie is enough.
 
 An event's UID is stable per project, step and revision, so a subscribed calendar
 updates an event when its due moves and gets a new one when rework starts a revision.
 """
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from icalendar import Calendar, Event
 
-from baton.config import Settings
+from baton.errors import NotFound
 from baton.people import Person
 from baton.store.people import PeopleRepo
-from baton.tokens import hash_token
 from starters import client
 from starters.client import TaskRow
-from starters.web.deps import get_services, signed_in
+from starters.web.dashboard.render import redirect, session_form
+from starters.web.deps import Services, Viewer, get_services, signed_in
 
 router = APIRouter(include_in_schema=False)
 
+_KEY_VERSION = b"baton-feed-v1."
 
-def feed_url(settings: Settings, person: Person) -> str:
-    return f"{settings.public_url.rstrip('/')}/people/{person.id}/calendar.ics"
+
+def feed_key(secret: bytes, person_id: str, version: int) -> str:
+    mac = hmac.new(secret, _KEY_VERSION + f"{person_id}.{version}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+async def current_key(services: Services, person_id: str) -> str | None:
+    """The person's feed key now (None: no such person)."""
+    version = await PeopleRepo(services.pool).feed_version(person_id)
+    return None if version is None else feed_key(services.settings.secret(), person_id, version)
+
+
+async def feed_url(services: Services, person_id: str) -> str:
+    """The address a calendar app subscribes to, the person's current key included."""
+    key = await current_key(services, person_id)
+    if key is None:
+        raise NotFound(f"no person '{person_id}'")
+    base = services.settings.public_url.rstrip("/")
+    return f"{base}/people/{quote(person_id, safe='')}/calendar.ics?key={key}"
 
 
 def event_uid(workflow_id: str, step_id: str, revision: int) -> str:
@@ -60,24 +87,55 @@ def build_calendar(
     return calendar
 
 
+async def _keyed(services: Services, person_id: str, key: str) -> Person | None:
+    """The person whose current feed key `key` is, or None."""
+    expected = await current_key(services, person_id)
+    if expected is None or not hmac.compare_digest(expected.encode(), key.strip().encode()):
+        return None
+    return await PeopleRepo(services.pool).get(person_id)
+
+
 @router.get("/people/{person_id}/calendar.ics")
-async def calendar_feed(request: Request, person_id: str, token: str = ""):
+async def calendar_feed(request: Request, person_id: str, key: str = "", token: str = ""):
     services = get_services(request)
     if token:
-        person = await PeopleRepo(services.pool).by_token_hash(hash_token(token.strip()))
-    else:
-        person = await signed_in(request)
+        return PlainTextResponse(
+            "API tokens are not accepted here. Use your calendar feed URL from My tasks "
+            "on the Baton dashboard: it has a key of its own.",
+            status_code=401,
+        )
+    person = await _keyed(services, person_id, key) if key else await signed_in(request)
+    if person is None and key:
+        return PlainTextResponse(
+            "This feed key is not valid (it may have been reset). Copy your calendar feed "
+            "URL from My tasks on the Baton dashboard.",
+            status_code=401,
+        )
     if person is None:
         return PlainTextResponse(
-            "Sign in to the dashboard, or add ?token=YOUR-TOKEN (from `baton people token`).",
+            "Sign in to the dashboard, or use your calendar feed URL from My tasks.",
             status_code=401,
         )
     if person.id != person_id:
-        return PlainTextResponse(f"This token or session is not {person_id}'s.", status_code=403)
+        return PlainTextResponse(f"This session is not {person_id}'s.", status_code=403)
     tasks = await client.tasks_for(services.client, person.id)
     body = build_calendar(person, tasks, services.settings.public_url, datetime.now(UTC))
     return Response(
         body.to_ical(),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="baton-{person.id}.ics"'},
+    )
+
+
+@router.post("/tasks/calendar/reset")
+async def reset_feed_key(request: Request, me: Viewer):
+    """A new feed key: the old feed URL stops working at once."""
+    fields = await session_form(request)
+    if isinstance(fields, HTMLResponse):
+        return fields
+    await PeopleRepo(get_services(request).pool).bump_feed_version(me.id)
+    return redirect(
+        "/tasks",
+        "Your calendar feed has a new address; the old one no longer works. "
+        "Subscribe to the new one below.",
     )

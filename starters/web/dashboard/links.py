@@ -4,10 +4,13 @@ do and asks for confirmation (mail scanners that fetch links change nothing);
 person the link was made for.
 
 A link works once. Its nonce is claimed in PostgreSQL (`used_links`) in a transaction
-around the update and kept when the workflow took the action or refused it (a refusal
-is final: the step is done, reassigned or the project closed, and the next visit says
-what happened). When the update never reached the workflow (Temporal unreachable, the
-project gone) the claim is rolled back and the link can be tried again.
+around the update and kept only when the workflow took the action. When the workflow
+refused it (the step not active yet, say) or the update never reached the workflow
+(Temporal unreachable, the project gone) the claim is rolled back: the refusal is
+shown and the link can be used again once it can succeed.
+
+The confirmation form carries a CSRF token bound to the link's nonce, so only a POST
+from that page (or whoever holds the link anyway) is honoured.
 """
 
 from datetime import UTC, datetime
@@ -21,7 +24,8 @@ from baton.store.people import PeopleRepo
 from baton.store.used_links import UsedLink, UsedLinksRepo
 from baton.wording import action_command
 from starters import client
-from starters.web.dashboard.render import ACTIONS, command_for, error_page, form_fields, page
+from starters.web.dashboard import csrf
+from starters.web.dashboard.render import ACTIONS, checked_form, command_for, error_page, page
 from starters.web.deps import get_services
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +103,7 @@ async def _confirmation(
         person_name=person.display_name if person else claim.person,
         tz=person.timezone if person else current.timezone,
         problem=problem,
+        form_token=csrf.token(services.settings.secret(), csrf.for_link(claim.nonce)),
     )
 
 
@@ -107,23 +112,25 @@ async def perform(request: Request, token: str):
     claim = _check(request, token)
     if isinstance(claim, HTMLResponse):
         return claim
-    services = get_services(request)
-    fields = await form_fields(request)
+    fields = await checked_form(request, csrf.for_link(claim.nonce))
+    if isinstance(fields, HTMLResponse):
+        return fields
     try:
         command = command_for(claim.action, claim.step_id, claim.person, fields)
     except Invalid as error:
         return await _confirmation(request, claim, token, problem=str(error))
+    services = get_services(request)
     links = UsedLinksRepo(services.pool)
-    async with links.claim(claim) as used:
-        if used is None:
-            found = await links.get(claim.nonce)
-            if found is None:  # cannot happen: a conflict means a committed row
-                return error_page(request, 409, "This link was already used", "Try the CLI.")
-            return _already_used(request, found)
-        try:
+    try:
+        async with links.claim(claim) as used:
+            if used is None:
+                found = await links.get(claim.nonce)
+                if found is None:  # cannot happen: a conflict means a committed row
+                    return error_page(request, 409, "This link was already used", "Try the CLI.")
+                return _already_used(request, found)
+            # A refusal leaves the block with its exception: the claim is rolled back.
             result = await client.act(services.client, claim.workflow_id, command)
-        except Refused as refused:
-            await used.record(f"refused: {refused.reason}")
-            return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason)
-        await used.record(f"done: {result.message.splitlines()[0]}")
+            await used.record(f"done: {result.message.splitlines()[0]}")
+    except Refused as refused:
+        return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason)
     return page(request, "act_done.html", claim=claim, ok=True, text=result.message)

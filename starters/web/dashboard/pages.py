@@ -17,12 +17,12 @@ from starters import client
 from starters.web.dashboard.calendar import feed_url
 from starters.web.dashboard.render import (
     command_for,
-    form_fields,
     human_duration,
     local_path,
     overdue_by,
     page,
     redirect,
+    session_form,
 )
 from starters.web.deps import Viewer, get_services
 
@@ -93,7 +93,7 @@ async def my_tasks(request: Request, me: Viewer):
         "tasks.html",
         tasks=found,
         now=datetime.now(UTC),
-        calendar_url=feed_url(services.settings, me),
+        calendar_url=await feed_url(services, me.id),
     )
 
 
@@ -101,7 +101,9 @@ async def my_tasks(request: Request, me: Viewer):
 async def act_on_task(request: Request, me: Viewer):
     """A button on "my tasks" or a project page: the same update as `baton complete`,
     `review` or `choose`, with the signed-in person as the actor."""
-    fields = await form_fields(request)
+    fields = await session_form(request)
+    if isinstance(fields, HTMLResponse):
+        return fields
     back = local_path(fields.get("back"), "/tasks")
     workflow_id, step_id = fields.get("workflow_id", ""), fields.get("step_id", "")
     if not workflow_id or not step_id:
@@ -125,5 +127,8 @@ async def inbox(request: Request, me: Viewer):
 
 @router.post("/inbox/read")
 async def mark_read(request: Request, me: Viewer):
+    fields = await session_form(request)
+    if isinstance(fields, HTMLResponse):
+        return fields
     count = await OutboxRepo(get_services(request).pool).mark_read(me.id)
     return redirect("/inbox", f"Marked {count} message{'s' if count != 1 else ''} read.")

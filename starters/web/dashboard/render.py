@@ -1,5 +1,5 @@
 """What every dashboard page shares: the autoescaped templates, error pages, flash
-messages, form parsing and the commands the buttons send."""
+messages, form parsing with its CSRF check, and the commands the buttons send."""
 
 import base64
 import binascii
@@ -17,6 +17,8 @@ from markupsafe import Markup, escape
 from baton.contract import ChooseOption, Command, CompleteStep, ReviewStep
 from baton.errors import Invalid
 from baton.wording import describe_entry, when
+from starters.web.dashboard import csrf
+from starters.web.deps import get_services
 
 FLASH_COOKIE = "baton_flash"
 MAX_FORM_BYTES = 64 * 1024
@@ -63,10 +65,12 @@ def templates() -> Environment:
 
 
 def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    """Render a page for the signed-in person (if any), showing and clearing a flash."""
+    """Render a page for the signed-in person (if any), showing and clearing a flash.
+    `csrf` is the token of the person's forms (the frame's sign-out button among them)."""
     flash = read_flash(request)
     me = getattr(request.state, "person", None)
     context.setdefault("tz", me.timezone if me else "UTC")  # a page may show another's
+    context.setdefault("csrf", session_form_token(request))
     html = templates().get_template(name).render(me=me, flash=flash, **context)
     response = HTMLResponse(html, status_code=status_code)
     if flash:
@@ -115,6 +119,39 @@ async def form_fields(request: Request) -> dict[str, str]:
     body = await request.body()
     text = body[:MAX_FORM_BYTES].decode("utf-8", errors="replace")
     return {key: values[0] for key, values in parse_qs(text).items()}
+
+
+def session_binding(request: Request) -> str | None:
+    """What the signed-in person's forms are bound to (None: nobody is signed in)."""
+    session_id = getattr(request.state, "session_id", None)
+    return csrf.for_session(session_id) if session_id else None
+
+
+def session_form_token(request: Request) -> str:
+    """The CSRF token of the signed-in person's forms ("" when nobody is)."""
+    bound_to = session_binding(request)
+    return csrf.token(get_services(request).settings.secret(), bound_to) if bound_to else ""
+
+
+async def checked_form(request: Request, bound_to: str | None) -> dict[str, str] | HTMLResponse:
+    """The form's fields when its CSRF token is the one made for `bound_to`; else the
+    403 page (nothing was done)."""
+    fields = await form_fields(request)
+    if csrf.valid(get_services(request).settings.secret(), bound_to, fields.get(csrf.FIELD)):
+        return fields
+    return error_page(
+        request,
+        403,
+        "This form cannot be accepted",
+        "Nothing was changed: the form did not come from this page of Baton, or it is from "
+        "an earlier session.",
+        "Go back, reload the page and try again.",
+    )
+
+
+async def session_form(request: Request) -> dict[str, str] | HTMLResponse:
+    """A signed-in person's form, checked (`checked_form`) against their session."""
+    return await checked_form(request, session_binding(request))
 
 
 def local_path(value: str | None, default: str = "/") -> str:
