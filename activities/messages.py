@@ -22,8 +22,10 @@ class LinkSigner(BaseModel):
     secret: bytes
     public_url: str
 
-    def url(self, person: str, workflow_id: str, step_id: str, action: str, now: datetime) -> str:
-        token = sign(self.secret, person, workflow_id, step_id, action, now + LINK_LIFETIME)
+    def url(self, person: str, workflow_id: str, step: StepInfo, action: str, now: datetime) -> str:
+        """A link bound to the step's current round: after a rework it is out of date."""
+        expires = now + LINK_LIFETIME
+        token = sign(self.secret, person, workflow_id, step.id, action, expires, step.revision)
         return action_url(self.public_url, token)
 
 
@@ -115,12 +117,11 @@ def _context(
         if step.kind == "approval" and entry.type in ("review_requested", "reminder", "follow_up"):
             for verdict in ("approve", "reject"):
                 urls[f"{verdict}_url"] = signer.url(
-                    person.id, batch.workflow_id, step.id, verdict, now
+                    person.id, batch.workflow_id, info, verdict, now
                 )
         elif wants_action and step.kind in _ACTIONS:
-            urls["action_url"] = signer.url(
-                person.id, batch.workflow_id, step.id, _ACTIONS[step.kind], now
-            )
+            action = _ACTIONS[step.kind]
+            urls["action_url"] = signer.url(person.id, batch.workflow_id, info, action, now)
     return MessageContext(
         kind=entry.type,
         recipient=person,

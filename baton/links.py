@@ -49,6 +49,7 @@ class ActionClaim(BaseModel):
     action: str
     expires_at: datetime
     nonce: str
+    revision: int | None = None  # the step's round the link was made for (older links: None)
 
     @field_validator("expires_at")
     @classmethod
@@ -83,8 +84,10 @@ def sign(
     step_id: str,
     action: str,
     expires_at: datetime,
+    revision: int | None = None,
 ) -> str:
-    """A URL-safe token that lets `person` take `action` on `step_id` until `expires_at`."""
+    """A URL-safe token that lets `person` take `action` on `step_id` (in its round
+    `revision`, when given) until `expires_at`."""
     _check_secret(secret)
     if expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
@@ -96,6 +99,8 @@ def sign(
         "e": int(expires_at.timestamp()),
         "n": secrets.token_urlsafe(12),
     }
+    if revision is not None:
+        body["r"] = revision
     claims = _b64(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     return f"{claims}.{_signature(secret, claims)}"
 
@@ -126,6 +131,7 @@ def verify(secret: bytes, token: str, now: datetime) -> ActionClaim:
             action=body["a"],
             expires_at=datetime.fromtimestamp(body["e"], UTC),
             nonce=body["n"],
+            revision=body.get("r"),
         )
     except (binascii.Error, ValueError, KeyError, TypeError, OverflowError, OSError) as error:
         # Only reachable with the secret: a bug in whoever signed it, not an attacker.

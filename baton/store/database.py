@@ -9,6 +9,7 @@ import asyncio
 import fcntl
 import os
 import re
+import secrets
 import subprocess
 import warnings
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from baton.config import Settings
@@ -43,6 +45,11 @@ def embedded_url(data_dir: Path) -> str:
     the socket in a short per-user runtime directory instead and records it in
     postmaster.pid, where every later process reads it. Run as root, pgserver runs
     PostgreSQL as a `pgserver` system user and opens the data directory's parents to it.
+
+    pgserver lets anyone who reaches the socket in (trust), and its fallback socket
+    directory is open to every user: so on its first start the server gets a password
+    (kept, readable by its owner only, beside the data directory) and requires it for
+    every connection from then on.
     """
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +62,39 @@ def embedded_url(data_dir: Path) -> str:
                 f"could not start the embedded PostgreSQL in {data_dir}: {error}. "
                 f"Its log is {data_dir / 'log'}; set DATABASE_URL to use another PostgreSQL."
             ) from error
+        password = _require_password(data_dir, admin_url)
+        admin_url = make_conninfo(admin_url, password=password)
         _ensure_database(admin_url, EMBEDDED_DATABASE)
-        return server.get_uri(EMBEDDED_DATABASE)
+        return make_conninfo(server.get_uri(EMBEDDED_DATABASE), password=password)
+
+
+_HBA_MARK = "# baton: every connection needs the password"
+_HBA = f"""{_HBA_MARK} kept beside the data directory
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+"""
+
+
+def _require_password(data_dir: Path, admin_url: str) -> str:
+    """The server's password, set up on its first start (see `embedded_url`). Each step
+    can be repeated: a start interrupted half way finishes the next time."""
+    kept = data_dir.parent / f"{data_dir.name}.password"
+    hba = data_dir / "pg_hba.conf"
+    if _HBA_MARK in hba.read_text() and kept.exists():
+        return kept.read_text().strip()
+    password = kept.read_text().strip() if kept.exists() else secrets.token_urlsafe(24)
+    descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(password)
+    with psycopg.connect(admin_url, autocommit=True) as conn:  # trust, one last time
+        user = conn.info.user
+        conn.execute(
+            sql.SQL("ALTER USER {} PASSWORD {}").format(sql.Identifier(user), sql.Literal(password))
+        )
+        hba.write_text(_HBA)
+        conn.execute("SELECT pg_reload_conf()")
+    return password
 
 
 def stop_embedded(data_dir: Path) -> bool:

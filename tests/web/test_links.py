@@ -208,3 +208,32 @@ async def test_choose_from_my_tasks(site):
         await pat.post("/tasks/act", data={**fields, "option": "paid"})
         assert "chosen &#39;approach&#39;" in (await pat.get("/tasks")).text
     assert (await site.status(wid)).step("approach").option == "paid"
+
+
+async def test_a_link_for_an_earlier_round_is_out_of_date_and_acts_on_nothing(site):
+    """The approval's link of round 1, opened after a rejection sent the work back: the
+    page says so, and neither a look nor a post changes anything."""
+    from baton.contract import ReviewStep
+    from baton.links import action_url, sign
+
+    project = await site.start()
+    for step, owner in (("idea", "sam"), ("keywords", "sam"), ("outline", "alice")):
+        await act(
+            site.services.client, project.workflow_id, CompleteStep(step_id=step, actor=owner)
+        )
+    expires = datetime.now(UTC) + timedelta(days=1)
+    old = action_url("", sign(site.settings.secret(), "stu", project.workflow_id,
+                              "approve-outline", "approve", expires, revision=1))  # fmt: skip
+    rejection = ReviewStep(step_id="approve-outline", actor="sam", approve=False, comment="no")
+    await act(site.services.client, project.workflow_id, rejection)
+    assert (await site.status(project.workflow_id)).step("approve-outline").revision == 2
+    async with site.http() as anyone:
+        shown = await anyone.get(old)
+        assert shown.status_code == 409 and "This link is out of date" in shown.text
+        assert "round 1" in shown.text and "now at round 2" in shown.text
+        secret = site.settings.secret()
+        nonce = verify(secret, old.removeprefix("/act/"), datetime.now(UTC)).nonce
+        posted = await anyone.post(old, data={"csrf": csrf.token(secret, csrf.for_link(nonce))})
+        assert posted.status_code == 409
+    step = (await site.status(project.workflow_id)).step("approve-outline")
+    assert step.approvals == [] and step.state == "waiting"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from baton.contract import StepStatus
 from baton.errors import Invalid, Refused
 from baton.links import ActionClaim, LinkError, verify
 from baton.store.people import PeopleRepo
@@ -90,6 +91,8 @@ async def _confirmation(
         return error_page(
             request, 404, "No such step", f"'{current.name}' has no step '{claim.step_id}' now."
         )
+    if outdated := out_of_date(request, claim, step):
+        return outdated
     person = await PeopleRepo(services.pool).get(claim.person)
     return page(
         request,
@@ -107,6 +110,21 @@ async def _confirmation(
     )
 
 
+def out_of_date(request: Request, claim: ActionClaim, step: StepStatus) -> HTMLResponse | None:
+    """The page for a link made for an earlier round of its step (a rejection sent the
+    work back since): it acts on nothing, and the newer message has a link of its own."""
+    if claim.revision is None or claim.revision == step.revision:
+        return None
+    return error_page(
+        request,
+        409,
+        "This link is out of date",
+        f"It was for round {claim.revision} of '{step.name}', which is now at round "
+        f"{step.revision}: the work was sent back since.",
+        "Use the link in the newer message, or your tasks on the dashboard.",
+    )
+
+
 @router.post("/act/{token}", response_class=HTMLResponse)
 async def perform(request: Request, token: str):
     claim = _check(request, token)
@@ -120,6 +138,10 @@ async def perform(request: Request, token: str):
     except Invalid as error:
         return await _confirmation(request, claim, token, problem=str(error))
     services = get_services(request)
+    current = await client.status(services.client, claim.workflow_id)
+    step = current.find_step(claim.step_id)
+    if step is not None and (outdated := out_of_date(request, claim, step)):
+        return outdated
     links = UsedLinksRepo(services.pool)
     try:
         async with links.claim(claim) as used:
