@@ -47,7 +47,7 @@ class Settings(BaseSettings):
             return self.secret_key.encode()
         path = self.home / "secret.key"
         if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
+            private_dir(self.home)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as file:
                 file.write(secrets.token_urlsafe(32))
@@ -57,6 +57,19 @@ class Settings(BaseSettings):
         """Where a project's run is in the Temporal Web UI."""
         base = self.temporal_ui_url.rstrip("/")
         return f"{base}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
+
+def private_dir(path: Path) -> Path:
+    """A directory of Baton's own (the home, its logs), created readable by its owner
+    only: it keeps the link secret, the tokens, the database password and logs."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def private_file(path: Path, mode: str = "w"):
+    """Open a file of Baton's own (a log, a secret), created readable by its owner only."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o600), mode)
 
 
 def installed_binary(name: str) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from baton.bounds import readable
+from baton.config import private_dir, private_file
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -133,8 +134,8 @@ def report_internal(error: BaseException, log_dir: Path) -> tuple[str, Path]:
     path = log_dir / "errors.log"
     trace = "".join(traceback.format_exception(error))
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as log:
+        private_dir(log_dir)
+        with private_file(path, "a") as log:
             log.write(f"--- {datetime.now(UTC).isoformat()} error {error_id}\n{trace}\n")
     except OSError:  # nowhere to write: the traceback goes to stderr instead
         sys.stderr.write(f"error {error_id}\n{trace}")

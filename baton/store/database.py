@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from baton.config import Settings
+from baton.config import Settings, private_dir
 from baton.errors import Unavailable
 from baton.store.migrate import migrate
 
@@ -52,11 +52,13 @@ def embedded_url(data_dir: Path) -> str:
     every connection from then on.
     """
     data_dir = Path(data_dir).expanduser().resolve()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(data_dir.parent / f"{data_dir.name}.lock"):
+    home = private_dir(data_dir.parent)
+    with _file_lock(home / f"{data_dir.name}.lock"):
         try:
             server = _pgserver().get_server(data_dir, cleanup_mode=None)
             admin_url = server.get_uri()
+            if os.geteuid() == 0:  # pgserver opened the home to its system user: let it
+                home.chmod(0o711)  # pass through, list nothing
         except Exception as error:  # initdb, pg_ctl, permissions: all mean 'not started'
             raise Unavailable(
                 f"could not start the embedded PostgreSQL in {data_dir}: {error}. "

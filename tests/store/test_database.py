@@ -1,5 +1,6 @@
 """Finding the database: DATABASE_URL, the embedded server, unreachable servers."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -80,3 +81,24 @@ def test_embedded_server_is_shared_by_processes_starting_together(deep_home):
         assert stop_embedded(home / "pg")
     assert not stop_embedded(home / "pg")
     assert not Path(home / "pg" / "postmaster.pid").exists()
+
+
+def test_the_baton_home_and_what_baton_keeps_there_are_private(deep_home):
+    """Created owner-only; the embedded PostgreSQL's password kept 0600, its socket
+    reached only with that password."""
+    home = deep_home
+    url = database_url(Settings(BATON_HOME=home))
+    try:
+        mode = home.stat().st_mode & 0o777
+        assert mode in (0o700, 0o711)  # 0o711 as root: PostgreSQL's own user passes through
+        assert (home / "pg.password").stat().st_mode & 0o777 == 0o600
+        assert "password=" in url
+        without = re.sub(r"password=\S+", "", url)
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(without).close()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        secret = Settings(BATON_HOME=home).secret()
+        assert secret and (home / "secret.key").stat().st_mode & 0o777 == 0o600
+    finally:
+        stop_embedded(home / "pg")
