@@ -9,7 +9,7 @@ STAMP ?= $(VENV)/.installed
 # The browser tests drive Debian's Chromium; `make test` installs it when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean chaos
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Baton needs Python 3.11 or newer on PATH"; exit 1; }
@@ -26,6 +26,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The fault suite's long version (20+ projects, 10+ worker SIGKILLs; some minutes); it
+# prints its seed, and BATON_CHAOS_SEED=N replays that plan of faults.
+chaos: $(STAMP)
+	BATON_CHAOS=long $(BIN)/pytest -p no:cacheprovider tests/faults
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -10,12 +10,21 @@ errors, so the outbox knows what to do next without knowing any provider:
 
 The clients' own retries are off (slack_sdk retries connection errors by default): one
 place decides when to try again, and a worker thread is never parked inside a client.
+
+A send whose outcome is unknown (the sender died mid-send, or the connection broke after
+the request left) is not simply sent again: `find(key)` first asks the provider whether it
+accepted a message with that idempotency key. SendGrid can answer through its Email
+Activity API (a paid add-on: without it SendGrid answers 4xx, and Baton cannot tell);
+Slack cannot look messages up by anything of Baton's cheaply (`conversations.history`
+would mean paging through a whole DM), so Slack always cannot tell and such a message is
+sent again.
 """
 
 import http.client
 import json
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
@@ -46,15 +55,30 @@ class DeliveryError(Exception):
 
 
 class TemporaryFailure(DeliveryError):
-    """Worth retrying: after `retry_after` seconds when the provider said so."""
+    """Worth retrying: after `retry_after` seconds when the provider said so.
+    `maybe_accepted`: no answer came back (a timeout, a dropped connection), so the
+    provider may have taken the message; ask it (`find`) before sending again."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(
+        self, message: str, retry_after: float | None = None, maybe_accepted: bool = False
+    ):
         super().__init__(message)
         self.retry_after = retry_after
+        self.maybe_accepted = maybe_accepted
 
 
 class PermanentFailure(DeliveryError):
     """Retrying would fail the same way: the message names the provider's reason."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a provider says of a message sent earlier with an idempotency key: accepted
+    (with its id when it gives one), not found, or None when it cannot tell."""
+
+    accepted: bool | None
+    provider_id: str | None = None
+    detail: str = ""
 
 
 def backoff(
@@ -112,7 +136,11 @@ def _clip(text: str) -> str:
 
 def _network(provider: str, error: BaseException) -> TemporaryFailure:
     reason = getattr(error, "reason", None) or error
-    return TemporaryFailure(f"could not reach {provider}: {reason}")
+    # Refused: the request never left. Anything else may have reached the provider.
+    refused = isinstance(error, ConnectionRefusedError) or isinstance(
+        reason, ConnectionRefusedError
+    )
+    return TemporaryFailure(f"could not reach {provider}: {reason}", maybe_accepted=not refused)
 
 
 # -- email
@@ -176,6 +204,32 @@ class EmailChannel:
             reason = _sendgrid_reason(response.body)
             raise _classify("SendGrid", response.status_code, reason, response.headers)
         return _header(response.headers, "X-Message-Id")
+
+    def find(self, key: str) -> Lookup:
+        """Whether SendGrid accepted a message sent with idempotency key `key`, from its
+        Email Activity API (`GET /v3/messages`, where `custom_args` are `unique_args`).
+        429/5xx/network raise `TemporaryFailure`; any other 4xx (the add-on not bought,
+        a key without Email Activity access) means SendGrid cannot tell."""
+        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+        query = f"unique_args['idempotency_key']=\"{escaped}\""
+        try:
+            response = self._client.client.messages.get(query_params={"query": query, "limit": 1})
+        except SendGridHTTPError as error:
+            reason = _sendgrid_reason(error.body)
+            failure = _classify("SendGrid", error.status_code, reason, error.headers)
+            if isinstance(failure, TemporaryFailure):
+                raise failure from error
+            return Lookup(None, detail=f"SendGrid cannot tell ({failure.message})")
+        except (OSError, http.client.HTTPException) as error:
+            raise _network("SendGrid", error) from error
+        try:
+            found = json.loads(response.body or b"{}").get("messages") or []
+        except (ValueError, AttributeError):
+            return Lookup(None, detail="SendGrid cannot tell (its answer was not JSON)")
+        if not found:
+            return Lookup(False, detail="SendGrid has no message with this idempotency key")
+        message_id = found[0].get("msg_id") if isinstance(found[0], dict) else None
+        return Lookup(True, message_id, detail="SendGrid has a message with this idempotency key")
 
 
 # -- Slack
@@ -268,6 +322,11 @@ class SlackChannel:
         if not ts:
             raise PermanentFailure(f"Slack accepted the message but returned no ts: {response}")
         return str(ts)
+
+    def find(self, key: str) -> Lookup:
+        """Slack cannot tell: its API finds messages by channel and time, not by anything
+        Baton sends, and paging a DM's history per message is not worth a rate limit."""
+        return Lookup(None, detail="Slack cannot look a message up by its idempotency key")
 
 
 def _slack_failure(error: SlackApiError) -> DeliveryError:

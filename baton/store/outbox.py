@@ -1,11 +1,16 @@
 """The notification outbox: every message, written in the transaction that records its
 transition, then delivered by a sender.
 
-Life of an email or Slack row: `pending` -> claimed (`sending`, attempts + 1) -> `sent`,
-or back to `pending` with a later `next_attempt_at` (retry), or `failed`. A row a crashed
-sender left in `sending` is put back to `pending` by `release_stuck`, so delivery is
-at least once. Mailbox rows are delivered by being written: they are `sent` at once and
-read in the dashboard.
+Life of an email or Slack row: `pending` -> claimed (`sending`, attempts + 1) -> attempt
+started (`attempt_started_at`, committed before the provider is called) -> `sent`, or back
+to `pending` with a later `next_attempt_at` (retry), or `failed`. A claim is identified by
+the row's `attempts` after it, so a sender whose claim was taken over writes nothing.
+
+A row a crashed sender left in `sending` is put back to `pending` by `release_stuck`, so
+delivery is at least once; when its attempt had started (`attempt_started_at` still set)
+its outcome is unknown, and the sender asks the provider before sending it again.
+Mailbox rows are delivered by being written: they are `sent` at once and read in the
+dashboard.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class OutboxRow(OutboxMessage):
     sent_at: datetime | None
     read_at: datetime | None
     claimed_at: datetime | None
+    attempt_started_at: datetime | None = None  # set: an attempt whose outcome is unknown
+    note: str | None = None  # how an interrupted delivery was settled
 
 
 _MESSAGE_COLUMNS = tuple(OutboxMessage.model_fields)
@@ -96,34 +103,72 @@ class OutboxRepo:
             sort=lambda row: (row.next_attempt_at, row.id),
         )
 
-    async def mark_sent(self, row_id: int, provider_id: str | None) -> bool:
+    async def start_attempt(
+        self, row_id: int, claim: int, at: datetime, note: str | None = None
+    ) -> bool:
+        """Record, before the provider is called, that the claim `claim` (the row's
+        attempts when it was claimed) starts an attempt at `at`; False when that claim
+        is no longer the row's (released and taken by another sender): send nothing."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET attempt_started_at = %s, note = coalesce(%s, note)"
+                " WHERE id = %s AND status = 'sending' AND attempts = %s",
+                (at, note, row_id, claim),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_sent(
+        self, row_id: int, provider_id: str | None, note: str | None = None
+    ) -> bool:
+        """Accepted by the provider: whoever claims the row now, this is the truth."""
         return await self._update(
-            "status = 'sent', sent_at = now(), provider_id = %s, claimed_at = NULL",
-            (provider_id,),
+            "status = 'sent', sent_at = now(), provider_id = %s, claimed_at = NULL,"
+            " attempt_started_at = NULL, note = coalesce(%s, note)",
+            (provider_id, note),
             row_id,
         )
 
-    async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> bool:
-        """Back to pending until `next_attempt_at` (unless another sender already sent it)."""
+    async def mark_retry(
+        self,
+        row_id: int,
+        error: str,
+        next_attempt_at: datetime,
+        *,
+        claim: int | None = None,
+        in_doubt: bool = False,
+    ) -> bool:
+        """Back to pending until `next_attempt_at` (unless another sender already sent it,
+        or, given `claim`, took the row over). `in_doubt`: the provider may have taken
+        the attempt (a timeout), so the next one asks it first."""
         return await self._update(
-            "status = 'pending', last_error = %s, next_attempt_at = %s, claimed_at = NULL",
-            (error, next_attempt_at),
+            "status = 'pending', last_error = %s, next_attempt_at = %s, claimed_at = NULL,"
+            " attempt_started_at = CASE WHEN %s THEN attempt_started_at END",
+            (error, next_attempt_at, in_doubt),
             row_id,
             unless_sent=True,
+            claim=claim,
         )
 
-    async def mark_failed(self, row_id: int, error: str) -> bool:
-        """Given up (unless another sender already sent it)."""
+    async def mark_failed(self, row_id: int, error: str, *, claim: int | None = None) -> bool:
+        """Given up (unless another sender already sent it, or took it over)."""
         return await self._update(
-            "status = 'failed', last_error = %s, claimed_at = NULL",
+            "status = 'failed', last_error = %s, claimed_at = NULL, attempt_started_at = NULL",
             (error,),
             row_id,
             unless_sent=True,
+            claim=claim,
         )
+
+    async def release(self, row_id: int, claim: int) -> bool:
+        """Put a row this sender claimed (as `claim`) back to pending, for a sender that
+        could not finish it (the database went away mid-round). An attempt it started
+        stays recorded, so the provider is asked before the row is sent again."""
+        return await self._update("status = 'pending', claimed_at = NULL", (), row_id, claim=claim)
 
     async def release_stuck(self, older_than: datetime) -> int:
         """Put rows claimed before `older_than` and never marked back to pending, so they
-        are sent again; returns how many."""
+        are sent again (those whose attempt had started, only after asking the provider);
+        returns how many."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET status = 'pending', claimed_at = NULL"
@@ -160,12 +205,22 @@ class OutboxRepo:
         return rows[0] if rows else None
 
     async def _update(
-        self, assignments: str, params: tuple, row_id: int, unless_sent: bool = False
+        self,
+        assignments: str,
+        params: tuple,
+        row_id: int,
+        unless_sent: bool = False,
+        claim: int | None = None,
     ) -> bool:
         guard = " AND status <> 'sent'" if unless_sent else ""
+        if claim is not None:
+            guard += " AND status = 'sending' AND attempts = %s"
+            params = (*params, row_id, claim)
+        else:
+            params = (*params, row_id)
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
-                f"UPDATE outbox SET {assignments} WHERE id = %s{guard}", (*params, row_id)
+                f"UPDATE outbox SET {assignments} WHERE id = %s{guard}", params
             )
             return cursor.rowcount == 1
 

@@ -1,11 +1,21 @@
 """A transition's messages from the apply-effects activity to the provider: written once
 in one transaction with the events, sent through the real SendGrid and Slack clients to
-local fake servers, retried on 429/500, reported to the PM on a permanent 400."""
+local fake servers, retried on 429/500, reported to the PM on a permanent 400; a message
+whose sender died mid-send is not sent twice when the provider can tell it has it."""
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool
 
 from activities.messages import LinkSigner
 from activities.postgres import PostgresRecorder
@@ -18,8 +28,9 @@ from baton.store.events import EventRepo
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
-from tests.fakes import FakeSendGrid, FakeSlack
-from workers.sender import OutboxSender
+from tests import pg
+from tests.fakes import FakeSendGrid, FakeSlack, free_port
+from workers.sender import STUCK_AFTER, OutboxSender
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # when the transition happened
 SIGNER = LinkSigner(secret=b"a test secret of enough length", public_url="http://baton.test")
@@ -184,3 +195,200 @@ async def test_a_sender_dying_mid_send_leaves_the_message_to_be_sent_once(team):
         assert await sender.drain_once() == 0
     assert len(sendgrid.mails) == 1
     assert (await outbox.get_by_key(claimed.idempotency_key)).status == "sent"
+
+
+KEY = "project-spring-post/3/outline/alice/assigned/email"
+# A sender in its own process, so it can really die: it drains the outbox once.
+SENDER_PROCESS = """
+import asyncio, sys
+from datetime import UTC, datetime, timedelta
+from baton.notify.channels import EmailChannel
+from baton.store.database import open_pool
+from workers.sender import OutboxSender
+
+async def main(url, host, key):
+    pool = await open_pool(url)
+    email = EmailChannel(key, host, "Baton <baton@example.com>")
+    clock = lambda: datetime.now(UTC) + timedelta(minutes=1)
+    await OutboxSender(pool, email, None, clock=clock).drain_once()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def email_to(sendgrid: FakeSendGrid, **options) -> EmailChannel:
+    return EmailChannel(sendgrid.api_key, sendgrid.url, "Baton <baton@example.com>", **options)
+
+
+async def interrupted(outbox: OutboxRepo, clock: Clock) -> None:
+    """What a sender that died after starting its attempt leaves behind (its claim and
+    the attempt, committed) once the lease has run out."""
+    [row] = await outbox.claim_due(10, clock.now)
+    assert await outbox.start_attempt(row.id, row.attempts, clock.now)
+    clock.now += STUCK_AFTER * 2
+    assert await outbox.release_stuck(clock.now - STUCK_AFTER) == 1
+
+
+async def test_a_sender_killed_after_sendgrid_accepted_does_not_send_twice(team):
+    """The worker is SIGKILLed after SendGrid took the email and before it was marked
+    sent: the next sender finds it at SendGrid by its idempotency key and marks it sent
+    instead of sending it again."""
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    outbox = OutboxRepo(team)
+    with FakeSendGrid() as sendgrid:
+        child: dict[str, subprocess.Popen] = {}
+        sendgrid.on_accept = lambda request: os.kill(child["sender"].pid, signal.SIGKILL)
+        child["sender"] = subprocess.Popen(
+            [sys.executable, "-c", SENDER_PROCESS, team.conninfo, sendgrid.url, sendgrid.api_key]
+        )
+        assert child["sender"].wait(timeout=60) == -signal.SIGKILL
+        dead = await outbox.get_by_key(KEY)
+        assert (dead.status, dead.attempts) == ("sending", 1)
+        assert dead.attempt_started_at is not None  # recorded before SendGrid was called
+
+        clock = Clock()
+        clock.now += STUCK_AFTER * 2
+        sender = OutboxSender(team, email_to(sendgrid), None, clock=clock)
+        assert await sender.outbox.release_stuck(clock.now - STUCK_AFTER) == 1
+        assert await sender.drain_once() == 1
+        assert await sender.drain_once() == 0
+    assert sendgrid.accepted_keys() == {KEY: 1}
+    assert [r.method for r in sendgrid.requests] == ["POST", "GET"]  # the send, the lookup
+    row = await outbox.get_by_key(KEY)
+    assert (row.status, row.provider_id, row.attempt_started_at) == ("sent", "fake-sg-0001", None)
+    assert "SendGrid has a message with this idempotency key" in row.note
+    assert "not sent again" in row.note
+
+
+async def test_without_email_activity_an_interrupted_email_is_sent_again_with_a_note(team):
+    """An account without the Email Activity add-on answers the lookup 403: SendGrid
+    cannot tell, so the email is sent again (at least once), and the row says why."""
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    outbox, clock = OutboxRepo(team), Clock()
+    await interrupted(outbox, clock)
+    with FakeSendGrid(activity=False) as sendgrid:
+        assert await OutboxSender(team, email_to(sendgrid), None, clock=clock).drain_once() == 1
+    assert [(r.method, r.accepted) for r in sendgrid.requests] == [("GET", False), ("POST", True)]
+    row = await outbox.get_by_key(KEY)
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert "SendGrid cannot tell (SendGrid answered 403: access forbidden)" in row.note
+    assert row.note.endswith("sent again")
+
+
+async def test_an_interrupted_email_sendgrid_never_took_is_sent_again(team):
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    outbox, clock = OutboxRepo(team), Clock()
+    await interrupted(outbox, clock)
+    with FakeSendGrid() as sendgrid:
+        assert await OutboxSender(team, email_to(sendgrid), None, clock=clock).drain_once() == 1
+    assert sendgrid.accepted_keys() == {KEY: 1}
+    [lookup, _] = sendgrid.requests
+    assert lookup.path.startswith("/v3/messages?")
+    assert "unique_args%5B%27idempotency_key%27%5D%3D%22project-spring-post" in lookup.path
+    row = await outbox.get_by_key(KEY)
+    assert row.status == "sent"
+    assert "SendGrid has no message with this idempotency key: sent again" in row.note
+
+
+async def test_a_lookup_sendgrid_fails_keeps_the_email_in_doubt_until_it_answers(team):
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    outbox, clock = OutboxRepo(team), Clock()
+    await interrupted(outbox, clock)
+    with FakeSendGrid() as sendgrid:
+        sendgrid.fail_next(1, 500)
+        sender = OutboxSender(team, email_to(sendgrid), None, clock=clock, rng=random.Random(2))
+        assert await sender.drain_once() == 1
+        row = await outbox.get_by_key(KEY)
+        assert (row.status, row.attempts) == ("pending", 2)
+        assert row.attempt_started_at is not None  # still asked first next time
+        clock.now = row.next_attempt_at
+        assert await sender.drain_once() == 1
+    assert [r.method for r in sendgrid.requests] == ["GET", "GET", "POST"]
+    assert sendgrid.accepted_keys() == {KEY: 1}
+
+
+async def test_an_email_whose_answer_timed_out_is_looked_up_before_it_is_retried(team):
+    """SendGrid took the email but the answer came too late: the retry finds it there."""
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    outbox, clock = OutboxRepo(team), Clock()
+    with FakeSendGrid() as sendgrid:
+        sendgrid.stall_next(1, seconds=1.0)
+        email = email_to(sendgrid, timeout=0.3)
+        sender = OutboxSender(team, email, None, clock=clock, rng=random.Random(3))
+        assert await sender.drain_once() == 1
+        row = await outbox.get_by_key(KEY)
+        assert row.status == "pending" and row.attempt_started_at is not None
+        for _ in range(50):  # the fake answers (and takes it) once its stall is over
+            if sendgrid.mails:
+                break
+            time.sleep(0.1)
+        clock.now = row.next_attempt_at
+        assert await sender.drain_once() == 1
+    assert sendgrid.accepted_keys() == {KEY: 1}
+    row = await outbox.get_by_key(KEY)
+    assert (row.status, row.provider_id) == ("sent", "fake-sg-0001")
+    assert "not sent again" in row.note
+
+
+async def test_a_refused_connection_is_retried_without_asking_first(team):
+    """Nothing listened: the email never left, so the retry need not look it up."""
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    email = EmailChannel("key", f"http://127.0.0.1:{free_port()}", "Baton <baton@example.com>")
+    assert await OutboxSender(team, email, None, clock=Clock()).drain_once() == 1
+    row = await OutboxRepo(team).get_by_key(KEY)
+    assert (row.status, row.attempt_started_at) == ("pending", None)
+    assert "could not reach SendGrid" in row.last_error
+
+
+async def test_slack_cannot_tell_so_an_interrupted_message_is_sent_again(team):
+    await PostgresRecorder(team, SIGNER, {"slack"}).record(batch())
+    outbox, clock = OutboxRepo(team), Clock()
+    await interrupted(outbox, clock)
+    with FakeSlack() as slack:
+        channel = SlackChannel(slack.token, f"{slack.url}/api/")
+        assert await OutboxSender(team, None, channel, clock=clock).drain_once() == 1
+    assert len(slack.messages) == 1
+    row = await outbox.get_by_key("project-spring-post/3/outline/alice/assigned/slack")
+    assert row.status == "sent"
+    assert "Slack cannot look a message up by its idempotency key: sent again" in row.note
+
+
+async def test_a_sender_that_loses_the_database_mid_send_records_the_outcome_next_round(team):
+    """PostgreSQL goes away while SendGrid takes the email: the sender cannot mark it
+    sent, keeps that, and marks it at its next round: no lookup, no second email."""
+    await PostgresRecorder(team, SIGNER, {"email"}).record(batch())
+    url = team.conninfo
+    name = conninfo_to_dict(url)["dbname"]
+
+    def connections(allowed: bool) -> None:
+        with psycopg.connect(pg.server_url(), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                    sql.Identifier(name), sql.SQL("true" if allowed else "false")
+                )
+            )
+            if not allowed:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    (name,),
+                )
+
+    pool = AsyncConnectionPool(
+        url, min_size=1, max_size=2, kwargs={"autocommit": True}, timeout=2, open=False,
+        check=AsyncConnectionPool.check_connection,
+    )  # fmt: skip
+    await pool.open(wait=True)
+    try:
+        with FakeSendGrid() as sendgrid:
+            sendgrid.on_accept = lambda request: connections(allowed=False)
+            sender = OutboxSender(pool, email_to(sendgrid), None, clock=Clock())
+            with pytest.raises(psycopg.Error):  # the pool's timeout, or a dropped connection
+                await sender.drain_once()
+            connections(allowed=True)
+            assert await sender.drain_once() == 0  # the outcome written, nothing to send
+    finally:
+        connections(allowed=True)
+        await pool.close()
+    assert [r.method for r in sendgrid.requests] == ["POST"]
+    row = await OutboxRepo(team).get_by_key(KEY)
+    assert (row.status, row.provider_id, row.note) == ("sent", "fake-sg-0001", None)
