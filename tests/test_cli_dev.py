@@ -243,3 +243,20 @@ def test_dev_stops_the_dev_server_an_earlier_killed_one_left_behind(tmp_path):
     for used in (port, ui_port, api_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", used)) != 0, f"port {used} still in use"
+
+
+def test_a_worker_started_while_temporal_is_down_waits_for_it_and_stops_on_ctrl_c(tmp_path):
+    env = {**os.environ, "BATON_HOME": str(tmp_path / "home"),
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",  # nothing listens there
+           "DATABASE_URL": pg.create_database(), "COLUMNS": "200"}  # fmt: skip
+    out = tmp_path / "worker.out"
+    process = subprocess.Popen([BATON, "worker"], env=env, stdout=out.open("w"),
+                               stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while "waiting for Temporal" not in out.read_text():
+        assert process.poll() is None, out.read_text()  # it waits; it does not exit
+        assert time.monotonic() < deadline, out.read_text()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    assert "Worker stopped." in out.read_text() and "Traceback" not in out.read_text()

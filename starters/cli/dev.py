@@ -35,15 +35,18 @@ def worker() -> None:
         f"(namespace {settings.temporal_namespace}); Ctrl-C stops it."
     )
 
-    async def run() -> None:
+    async def connect():
         temporal = await client.connect(settings)
         try:
             await client.ensure_search_attributes(temporal, settings.temporal_namespace)
         except Unavailable as error:  # a namespace we may not administer: say so, go on
             errors.print(f"[yellow]warning:[/] {escape(str(error))}", highlight=False)
-        await run_worker(settings, temporal)
+        return temporal
 
-    asyncio.run(run())
+    def say(message: str) -> None:
+        errors.print(f"[yellow]…[/] {escape(message)}", highlight=False)
+
+    asyncio.run(run_worker(settings, connect, say=say))
     console.print("Worker stopped.")
 
 

@@ -112,7 +112,14 @@ async def start_and_wait(
             return await status(client, handle.id)
         except StillStarting:
             await asyncio.sleep(0.1)
-    return await status(client, handle.id)
+    try:
+        return await status(client, handle.id)
+    except StillStarting:
+        raise StillStarting(
+            f"project '{handle.id}' was started and is still starting: its first step (looking "
+            "up the playbook and the people) waits for a worker; `baton status "
+            f"{request.project_slug}` shows it in a moment (do not start it again)"
+        ) from None
 
 
 async def act(client: Client, workflow_id: str, command: Command) -> ActionResult:
