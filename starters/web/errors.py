@@ -20,7 +20,7 @@ from baton.errors import (
     report_internal,
 )
 from baton.store.database import as_unavailable
-from starters.client import ProjectNotFound, StillStarting
+from starters.client import NotAnswering, ProjectNotFound, StillStarting
 from starters.web.dashboard.render import error_page
 
 log = logging.getLogger("baton.web")
@@ -29,6 +29,10 @@ STATUS = {Refused: 409, NotFound: 404, Invalid: 422, Unavailable: 503}
 _AGAIN = "Try again in a moment; if it persists, check that `baton dev` (or the worker) runs."
 PAGES = {  # the most specific kind first: (title, hint)
     StillStarting: ("Still starting", "Refresh the page in a moment."),
+    NotAnswering: (
+        "This project cannot answer",
+        "An operator sees why in the Temporal Web UI; the other projects are not affected.",
+    ),
     ProjectNotFound: ("No such project", None),
     NotFound: ("Not found", None),
     Unavailable: ("Baton cannot reach a service it needs", _AGAIN),
