@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", validation_alias="TEMPORAL_NAMESPACE")
     task_queue: str = Field("baton", validation_alias="BATON_TASK_QUEUE")
     temporal_ui_url: str = Field("http://localhost:8233", validation_alias="TEMPORAL_UI_URL")
+    # mTLS to Temporal's frontend (production): PEM files of the client's certificate
+    # and key, and of the CA that signed the server's certificate.
+    temporal_tls_cert: Path | None = Field(None, validation_alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: Path | None = Field(None, validation_alias="TEMPORAL_TLS_KEY")
+    temporal_tls_ca: Path | None = Field(None, validation_alias="TEMPORAL_TLS_CA")
     home: Path = Field(Path(".baton"), validation_alias="BATON_HOME")
     database_url: str | None = Field(None, validation_alias="DATABASE_URL")
     dev_port: int = Field(7233, validation_alias="BATON_TEMPORAL_PORT")

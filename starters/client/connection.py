@@ -9,26 +9,44 @@ from temporalio.client import (
     Client,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from baton import contract
 from baton.config import Settings
-from baton.errors import Unavailable
+from baton.errors import Invalid, Unavailable
 
 
 async def connect(settings: Settings) -> Client:
-    """A client of the Temporal frontend the settings name, speaking pydantic."""
+    """A client of the Temporal frontend the settings name, speaking pydantic (over mTLS
+    when TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY are set)."""
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=pydantic_data_converter,
+            tls=_tls(settings),
         )
     except RuntimeError as error:
         raise Unavailable(
             f"cannot reach Temporal at {settings.temporal_address} ({error}); start it with "
             "`baton dev`, or set TEMPORAL_ADDRESS"
         ) from None
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not (settings.temporal_tls_cert or settings.temporal_tls_key):
+        return False
+    if not (settings.temporal_tls_cert and settings.temporal_tls_key):
+        raise Invalid("set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY for mTLS, or neither")
+    try:
+        ca = settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None
+        return TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes(),
+            client_private_key=settings.temporal_tls_key.read_bytes(),
+            server_root_ca_cert=ca,
+        )
+    except OSError as error:
+        raise Invalid(f"cannot read a TLS file for Temporal: {error}") from None
 
 
 def search_attribute_flags() -> list[str]:
