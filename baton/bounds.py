@@ -7,7 +7,7 @@ for Temporal's payloads)."""
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -43,6 +43,10 @@ def clean_text(value: str) -> str:
                 f"contains a bidirectional override (U+{ord(char):04X}) at character "
                 f"{index + 1}; remove it"
             )
+        if unicodedata.category(char) == "Cs":  # half a character: not text at all
+            raise ValueError(
+                f"contains a broken character (U+{ord(char):04X}) at character {index + 1}"
+            )
         if unicodedata.category(char) == "Cc":
             raise ValueError(
                 f"contains a control character (U+{ord(char):04X}) at character {index + 1}; "
@@ -61,6 +65,13 @@ def _in_window(value: date) -> date:
     if not EARLIEST <= value <= LATEST:
         raise ValueError(f"{value} is outside the dates Baton plans for ({EARLIEST} to {LATEST})")
     return value
+
+
+def _instant_in_window(value: datetime) -> datetime:
+    """In UTC (a naive instant is read as UTC), within the dates Baton plans for."""
+    if not EARLIEST.year <= value.year <= LATEST.year:
+        raise ValueError(f"{value:%Y-%m-%d} is outside the dates Baton plans for")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _json_value(value: Any) -> Any:
@@ -103,6 +114,7 @@ Link = Annotated[
 ]
 """An http(s) address to the work, without spaces or quotes."""
 PlanDate = Annotated[date, AfterValidator(_in_window)]
+PlanInstant = Annotated[datetime, AfterValidator(_instant_in_window)]
 Version = Annotated[int, Field(ge=1, le=INT_MAX)]
 InputValue = Annotated[Any, BeforeValidator(_json_value)]
 

@@ -74,7 +74,9 @@ def private_dir(path: Path) -> Path:
 def private_file(path: Path, mode: str = "w"):
     """Open a file of Baton's own (a log, a secret), created readable by its owner only."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    return os.fdopen(os.open(path, flags, 0o600), mode)
+    if "b" in mode:
+        return os.fdopen(os.open(path, flags, 0o600), mode)
+    return os.fdopen(os.open(path, flags, 0o600), mode, encoding="utf-8", errors="backslashreplace")
 
 
 def installed_binary(name: str) -> str | None:

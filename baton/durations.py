@@ -24,10 +24,10 @@ def parse_duration(text: str | int) -> timedelta:
             f"{text!r} is not a duration; write a whole number above zero and a unit, "
             "like 30m, 4h, 2d or 1w"
         )
-    value = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-    if value > MAX_DURATION:
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]  # checked before any timedelta
+    if seconds > MAX_DURATION.total_seconds():
         raise DurationError(f"{text!r} is longer than a year; durations are at most 365d")
-    return value
+    return timedelta(seconds=seconds)
 
 
 def parse_offset(text: str | int) -> int:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from baton.bounds import readable
 from baton.config import private_dir, private_file
@@ -32,7 +32,7 @@ class BatonError(Exception):
     """An error a person can act on; `str()` is the message they read."""
 
     def __init__(self, message: str, *, field: str | None = None):
-        self.message = message
+        self.message = printable(message)
         self.field = field  # the input field at fault, where there is one
         super().__init__(message)
 
@@ -61,6 +61,11 @@ class Problem(BaseModel):
     where: str | None = None
     field: str | None = None
     message: str
+
+    @field_validator("file", "where", "field", "message")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else printable(value)
 
     def __str__(self) -> str:
         parts = [part for part in (self.file, self.where) if part]
@@ -91,9 +96,16 @@ def field_problems(error: ValidationError, file: str | None = None) -> list[Prob
     field, and 'unknown key' for a key the model does not take or pydantic's message."""
     problems = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or None
-        problems.append(Problem(file=file, field=field, message=problem_message(item)))
+        # No location: the input as a whole; an empty key: no field to name.
+        field = ".".join(str(part) for part in item["loc"]) if item["loc"] else "(top)"
+        problems.append(Problem(file=file, field=field or None, message=problem_message(item)))
     return problems
+
+
+def printable(text: str) -> str:
+    """Text any log, page or JSON can carry: half characters (lone surrogates, which a
+    JSON escape can make) written as their escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def problem_message(item: Any) -> str:
@@ -121,6 +133,10 @@ def invalid(error: ValidationError, where: str | None = None) -> Invalid:
 
 def validated(model: type[M], data: Any, where: str | None = None) -> M:
     """`model` built from input a person gave; its problems raise `Invalid`."""
+    for key in data if isinstance(data, dict) else ():
+        if isinstance(key, str) and printable(key) != key:  # pydantic cannot even name it
+            problem = Problem(file=where, field=key, message="is not text (half a character)")
+            raise Invalid(str(problem), problems=[problem])
     try:
         return model.model_validate(data)
     except ValidationError as error:

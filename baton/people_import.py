@@ -107,9 +107,18 @@ def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[Imported
     return _finish(entries, source, problems)
 
 
+def _rows(reader, source: str):
+    """The reader's rows; a cell too long for the csv module is the file's problem."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        where = f"line {reader.line_num}"
+        raise PeopleFileError([Problem(file=source, where=where, message=str(error))]) from None
+
+
 def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPerson]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    header = next(_rows(reader, source), None)
     if not header or not any(cell.strip() for cell in header):
         message = f"the first line names the columns: {', '.join(COLUMNS)}"
         raise PeopleFileError([Problem(file=source, message=message)])
@@ -129,7 +138,7 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
         raise PeopleFileError(problems)
     entries: list[tuple[str, Any]] = []
     line = reader.line_num
-    for cells in reader:
+    for cells in _rows(reader, source):
         start, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

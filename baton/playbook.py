@@ -414,7 +414,7 @@ def _find_cycle(playbook: Playbook) -> list[str] | None:
 def playbook_file(id_or_path: str, directory: Path = BUNDLED_DIR) -> Path:
     """A playbook file by its path, or by the id of a bundled playbook."""
     path = Path(id_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml") or _exists(path):
         return path
     bundled = bundled_playbooks(directory)
     if id_or_path not in bundled:
@@ -428,6 +428,13 @@ def playbook_file(id_or_path: str, directory: Path = BUNDLED_DIR) -> Path:
             ]
         )
     return bundled[id_or_path]
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for a file, or with a NUL in it
+        return False
 
 
 def find_playbook(id_or_path: str, directory: Path = BUNDLED_DIR) -> Playbook:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from baton.errors import Invalid
+from baton.errors import Invalid, printable
 
 DAY = timedelta(days=1)
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -55,9 +55,14 @@ def _holidays(country: str | None, year: int) -> frozenset[date]:
 def zone(name: str) -> ZoneInfo:
     """A time zone by IANA name, with a clear error for a bad one."""
     try:
+        if len(name) > 64:
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"unknown time zone '{name}'; use an IANA name like Europe/Berlin") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        # OSError: a folder of zones ("America"); UnicodeError: not text at all
+        raise Invalid(
+            f"unknown time zone {printable(name[:64])!r}; use an IANA name like Europe/Berlin"
+        ) from None
 
 
 def _known_zone(name: str) -> str:

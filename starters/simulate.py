@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import MemoryCatalog, people_from_mapping
 from activities.recorders import MemoryRecorder
+from baton.bounds import PlanInstant
 from baton.config import installed_binary
 from baton.contract import (
     COMMANDS,
@@ -41,13 +42,8 @@ class ScenarioError(Invalid):
 
 
 class ScenarioAction(BaseModel):
-    at: datetime
+    at: PlanInstant
     command: Any  # one of the contract's action messages
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return _utc(value)
 
 
 class Scenario(StartProject):
@@ -56,8 +52,8 @@ class Scenario(StartProject):
 
     playbook: Annotated[str, Field(min_length=1, max_length=4096)]  # an id or a file's path
     people: dict[str, Any] = {}
-    start_at: datetime | None = None
-    until: datetime | None = None
+    start_at: PlanInstant | None = None
+    until: PlanInstant | None = None
     actions: list[dict[str, Any]] = []
 
     def start_request(self, playbook: Playbook) -> StartProject:
@@ -122,7 +118,7 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
     people = people_from_mapping(scenario.people, f"{path}: people")
     request = scenario.start_request(playbook)
     actions = [_action(path, index, raw) for index, raw in enumerate(scenario.actions)]
-    start_at = _utc(scenario.start_at) if scenario.start_at else datetime.now(UTC)
+    start_at = scenario.start_at or datetime.now(UTC)
     for number, action in enumerate(actions, start=1):
         if action.at < start_at:
             raise ScenarioError(
@@ -136,7 +132,7 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
         request=request,
         actions=sorted(actions, key=lambda a: a.at),
         start_at=start_at.replace(microsecond=0),
-        until=_utc(scenario.until) if scenario.until else None,
+        until=scenario.until,
     )
 
 
@@ -147,7 +143,7 @@ def _action(path: str, index: int, raw: dict[str, Any]) -> ScenarioAction:
     fields = dict(raw)
     at = fields.pop("at")
     name = fields.get("action")
-    if name not in COMMANDS:
+    if not isinstance(name, str) or name not in COMMANDS:
         raise ScenarioError(f"{where}: unknown action '{name}'; actions are: {', '.join(COMMANDS)}")
     try:
         return ScenarioAction(at=at, command=COMMANDS[name].model_validate(fields))
@@ -157,10 +153,6 @@ def _action(path: str, index: int, raw: dict[str, Any]) -> ScenarioAction:
 
 def _first_error(where: str, error: ValidationError) -> str:
     return str(invalid(error, where))
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def simulate(

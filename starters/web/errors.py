@@ -4,9 +4,11 @@ listing a file's problems with where they are), Unavailable 503. Anything else i
 500 with an error id that is also in the log, and no traceback for the person."""
 
 import logging
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 
@@ -17,6 +19,7 @@ from baton.errors import (
     NotFound,
     Refused,
     Unavailable,
+    printable,
     report_internal,
 )
 from baton.store.database import as_unavailable
@@ -73,9 +76,31 @@ async def baton_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, BatonError)
     code = status_of(error)
     if _is_api(request):
-        return JSONResponse(api_body(error), status_code=code)
+        return JSONResponse(_printable(api_body(error)), status_code=code)
     title, hint = next(page for kind, page in PAGES.items() if isinstance(error, kind))
     return error_page(request, code, title, error.message, hint)
+
+
+async def request_invalid(request: Request, error: Exception) -> Response:
+    """FastAPI's own 422 for a request that fails its declared types, without echoing
+    the input back (it need not even be text)."""
+    assert isinstance(error, RequestValidationError)
+    detail = [
+        {"loc": list(item["loc"]), "msg": str(item["msg"]), "type": item["type"]}
+        for item in error.errors()
+    ]
+    return JSONResponse(_printable({"detail": detail}), status_code=422)
+
+
+def _printable(value: Any) -> Any:
+    """A JSON body every encoder takes: half characters written as their escapes."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
 
 
 async def store_lost(request: Request, error: Exception) -> Response:
@@ -98,6 +123,7 @@ async def internal_error(request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(BatonError, baton_error)
+    app.add_exception_handler(RequestValidationError, request_invalid)
     app.add_exception_handler(psycopg.OperationalError, store_lost)
     app.add_exception_handler(PoolTimeout, store_lost)
     app.add_exception_handler(Exception, internal_error)

@@ -40,6 +40,7 @@ def _answer(description: str) -> dict:
 
 
 ERRORS = {
+    400: _answer("A body that cannot be read at all (not JSON, not UTF-8)"),
     401: _answer("No token, or one that is not valid"),
     403: _answer("The token's person may not do this (an admin or the project manager may)"),
     404: _answer("No such project, step, person, playbook or schedule"),
