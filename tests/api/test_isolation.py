@@ -10,7 +10,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from tests.api.conftest import eventually
+from tests.api.conftest import BLOG_TEAM, days_ahead, eventually
 from workflows.project import OWNERS, PLAYBOOK, STATE
 
 
@@ -65,3 +65,48 @@ async def test_a_stuck_or_ended_project_breaks_nobody_elses_list(baton, temporal
             assert all(row["workflow_id"] != ended["workflow_id"] for row in rows)
         finally:
             await handle.terminate(reason="test finished")
+
+
+async def test_a_project_that_continued_as_new_is_listed_once(baton, temporal):
+    """Its earlier run ends 'continued as new'; lists and tasks show the project once."""
+    from baton.contract import CompleteStep, RunOptions, StartProject
+    from starters import client
+
+    request = StartProject.model_validate(
+        {"playbook": "blog-post", "name": f"Long post {uuid.uuid4().hex[:6]}",
+         "launch_date": days_ahead(60), "assignments": BLOG_TEAM, "project_manager": "pat"}
+    )  # fmt: skip
+    queue = baton.services.settings.task_queue
+    handle = await client.start_project(
+        temporal.client, request, queue, RunOptions(history_limit=12)
+    )
+    await eventually(lambda: _status_or_none(temporal, handle.id), lambda s: s is not None)
+    for step in ("idea", "keywords"):  # enough events to continue as new
+        await client.act(temporal.client, handle.id, CompleteStep(step_id=step, actor="sam"))
+    runs = await eventually(
+        lambda: _runs(temporal, handle.id), lambda found: "ContinuedAsNew" in found
+    )
+    assert runs.count("Running") == 1
+    listed = await eventually(
+        lambda: baton["pat"].get("/api/projects"),
+        lambda answer: any(row["workflow_id"] == handle.id for row in answer.json()),
+    )
+    assert [row["workflow_id"] for row in listed.json()].count(handle.id) == 1
+    tasks = (await baton["alice"].get("/api/me/tasks")).json()
+    assert [(t["workflow_id"], t["step_id"]) for t in tasks].count((handle.id, "outline")) == 1
+    await handle.terminate(reason="test finished")
+
+
+async def _status_or_none(temporal, workflow_id):
+    from starters import client
+
+    try:
+        return await client.status(temporal.client, workflow_id)
+    except client.StillStarting:
+        return None
+
+
+async def _runs(temporal, workflow_id) -> list[str]:
+    query = f"WorkflowId = '{workflow_id}'"
+    return [run.status.name.title().replace("_", "") async for run in
+            temporal.client.list_workflows(query)]  # fmt: skip
