@@ -59,6 +59,20 @@ class OutboxRow(OutboxMessage):
     note: str | None = None  # how an interrupted delivery was settled
 
 
+class InboxMessage(BaseModel):
+    """A mailbox message as a person reads it (the API's answer, the CLI's token mode)."""
+
+    id: int
+    kind: str
+    workflow_id: str
+    step_id: str | None
+    subject: str
+    body_text: str
+    body_html: str
+    created_at: datetime
+    read_at: datetime | None  # before this reading: None means new
+
+
 _MESSAGE_COLUMNS = tuple(OutboxMessage.model_fields)
 _ROW_COLUMNS = ", ".join(OutboxRow.model_fields)
 _INSERT = (

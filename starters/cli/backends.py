@@ -33,7 +33,7 @@ from baton.contract import (
 )
 from baton.errors import BatonError, Invalid, NotFound, Refused, Unavailable
 from baton.recurring import RecurringSpec, schedule_id_for
-from baton.store.outbox import OutboxRepo, OutboxRow
+from baton.store.outbox import InboxMessage, OutboxRepo, OutboxRow
 from baton.store.schedule_actions import ScheduleAction, ScheduleActions
 from starters import client
 from starters.cli.common import with_client, with_store
@@ -41,19 +41,6 @@ from starters.client import ProjectRow, ScheduleRow, TaskRow
 
 T = TypeVar("T")
 OPERATOR = "operator"  # who an unnamed direct change is recorded as
-
-
-class Mail(BaseModel):
-    """A mailbox message as the API gives it (the store's row has more columns)."""
-
-    id: int
-    kind: str
-    workflow_id: str
-    step_id: str | None
-    subject: str
-    body_text: str
-    created_at: datetime
-    read_at: datetime | None
 
 
 class Direct:
@@ -191,13 +178,13 @@ class ViaApi:
         path = "/me/tasks" if person in (None, self.login.person) else f"/people/{person}/tasks"
         return [TaskRow.model_validate(row) for row in self.call("GET", path)]
 
-    def inbox(self, person: str | None, unread: bool) -> list[Mail]:
+    def inbox(self, person: str | None, unread: bool) -> list[InboxMessage]:
         if person not in (None, self.login.person):
             raise Refused(
                 f"signed in as {self.login.person}, you read your own mailbox: `baton inbox`"
             )
         rows = self.call("GET", "/me/inbox", params={"unread": unread})
-        return [Mail.model_validate(row) for row in rows]
+        return [InboxMessage.model_validate(row) for row in rows]
 
     def create_schedule(
         self, spec: RecurringSpec, every: str | None, cron: str | None, actor: str | None

@@ -1,13 +1,12 @@
 """The person the token belongs to: who they are, their tasks, their mailbox."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from baton.people import Person
-from baton.store.outbox import OutboxRepo
+from baton.store.outbox import InboxMessage, OutboxRepo
 from baton.store.people import PeopleRepo
 from starters import client
 from starters.client import TaskRow
@@ -19,18 +18,6 @@ router = APIRouter(tags=["me"], dependencies=[Depends(current_person)])
 class Myself(BaseModel):
     person: Person
     is_admin: bool
-
-
-class InboxMessage(BaseModel):
-    id: int
-    kind: str
-    workflow_id: str
-    step_id: str | None
-    subject: str
-    body_text: str
-    body_html: str
-    created_at: datetime
-    read_at: datetime | None  # before this request: None means new
 
 
 @router.get("/me", summary="Who this token belongs to")
