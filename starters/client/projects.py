@@ -2,6 +2,7 @@
 person's tasks. Temporal's errors end here as BatonErrors."""
 
 import asyncio
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.catalog import Catalog
 from baton import contract
+from baton.bounds import ID_MAX, PERSON_ID, STEP_ID
 from baton.contract import ActionResult, Command, ProjectStatus, RunOptions, StartProject
 from baton.errors import Invalid, NotFound, Refused, Unavailable
 from baton.schedule import zone
@@ -151,9 +153,11 @@ async def status(client: Client, workflow_id: str) -> ProjectStatus:
     return result
 
 
-async def list_projects(client: Client, query: str = "") -> list[ProjectRow]:
+async def list_projects(client: Client, query: str | None = "") -> list[ProjectRow]:
     """Projects from Temporal's visibility store (a moment behind each change), filtered
-    by a `visibility_query`."""
+    by a `visibility_query` (none at all for NO_MATCH)."""
+    if query is NO_MATCH:
+        return []
     # One row per project: a continued-as-new run lives on in its successor.
     base = f"WorkflowType = '{contract.WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'"
     try:
@@ -242,13 +246,25 @@ async def _answer(
         return error.message
 
 
+NO_MATCH = None  # a query no project can match: listing it finds nothing, asks nothing
+
+
 def visibility_query(
     state: str | None = None,
     playbook: str | None = None,
     owner: str | None = None,
     overdue: bool = False,
-) -> str:
-    """The list filters as a Temporal visibility query on Baton's search attributes."""
+) -> str | None:
+    """The list filters as a Temporal visibility query on Baton's search attributes;
+    NO_MATCH when a filter names what no project can have (a state, playbook or person
+    that cannot exist): such text never reaches the query."""
+    possible = (
+        state in (None, "active", "completed", "cancelled")
+        and (not playbook or _named(playbook, STEP_ID))
+        and (not owner or _named(owner, PERSON_ID))
+    )
+    if not possible:
+        return NO_MATCH
     clauses = [
         f"{key} = '{_quote(value)}'"
         for key, value in (
@@ -263,6 +279,10 @@ def visibility_query(
     if overdue:
         clauses.append(f"{contract.SEARCH_OVERDUE} = true")
     return " AND ".join(clauses)
+
+
+def _named(value: str, pattern: str) -> bool:
+    return len(value) <= ID_MAX and re.fullmatch(pattern, value) is not None
 
 
 def _quote(value: str) -> str:
