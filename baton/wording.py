@@ -6,6 +6,7 @@ import shlex
 from datetime import datetime
 
 from baton.contract import LogEntry, ProjectStatus
+from baton.durations import format_duration
 from baton.schedule import zone
 
 
@@ -102,3 +103,18 @@ def action_command(
         "reject": f'baton review {slug} {step} --reject --comment "why" --as {me}',
         "choose": f"baton choose {slug} {step} {option} --as {me}",
     }.get(action, f"baton status {slug}")
+
+
+def summarize(project: ProjectStatus) -> str:
+    """One line for the PM: how many steps finished, how many late, and the worst slip."""
+    done = [s for s in project.steps if s.state == "done"]
+    late = [s for s in done if s.due and s.finished_at and s.finished_at > s.due]
+    skipped = len(project.steps) - len(done)
+    text = f"{len(done)} steps done, {len(late)} late"
+    if skipped:
+        text += f", {skipped} skipped"
+    if late:
+        worst = max(late, key=lambda s: (s.finished_at or s.due) - (s.due or s.finished_at))
+        slip = (worst.finished_at or worst.due) - (worst.due or worst.finished_at)
+        text += f"; the largest slip was '{worst.name}', {format_duration(slip)} late"
+    return text

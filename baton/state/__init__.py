@@ -19,7 +19,6 @@ from baton.state.machine import (
     refuse,
     refuse_unreadable,
     start_project,
-    summarize,
 )
 from baton.state.model import Project, Transition
 from baton.state.rules import check, check_start, closed_reason, resolve_launch_date
@@ -37,5 +36,4 @@ __all__ = [
     "refuse_unreadable",
     "resolve_launch_date",
     "start_project",
-    "summarize",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from baton import wording
 from baton.contract import (
     Alert,
     AlertKind,
@@ -24,7 +25,6 @@ from baton.contract import (
     StepState,
     StepStatus,
 )
-from baton.durations import format_duration
 from baton.people import Person
 from baton.playbook import Playbook, Step
 from baton.schedule import due_instant, forward_due, zone
@@ -431,22 +431,7 @@ class _Run:
         project.state = "completed"
         project.finished_at = self.now
         self.log("project_completed")
-        self.log("summary", recipient=project.project_manager, detail=summarize(project))
-
-
-def summarize(project: Project) -> str:
-    """One line for the PM: how many steps finished, how many late, and the worst slip."""
-    done = [s for s in project.steps if s.state == "done"]
-    late = [s for s in done if s.due and s.finished_at and s.finished_at > s.due]
-    skipped = len(project.steps) - len(done)
-    text = f"{len(done)} steps done, {len(late)} late"
-    if skipped:
-        text += f", {skipped} skipped"
-    if late:
-        worst = max(late, key=lambda s: (s.finished_at or s.due) - (s.due or s.finished_at))
-        slip = (worst.finished_at or worst.due) - (worst.due or worst.finished_at)
-        text += f"; the largest slip was '{worst.name}', {format_duration(slip)} late"
-    return text
+        self.log("summary", recipient=project.project_manager, detail=wording.summarize(project))
 
 
 def _unique(items: Iterable[str]) -> list[str]:
