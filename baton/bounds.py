@@ -119,6 +119,11 @@ Version = Annotated[int, Field(ge=1, le=INT_MAX)]
 InputValue = Annotated[Any, BeforeValidator(_json_value)]
 
 
+def is_id(value: str, pattern: str) -> bool:
+    """Whether `value` could be an id of that pattern (a person's, a step's...)."""
+    return len(value) <= ID_MAX and re.fullmatch(pattern, value) is not None
+
+
 def readable(pattern: str) -> str:
     """What a pattern allows, in words, for messages."""
     return {

@@ -6,7 +6,7 @@ out each transition's effects with one activity call. Handlers change state
 synchronously and queue the effects; the main loop delivers them in order.
 """
 
-import re
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.recorders import EffectsBatch
     from baton import contract, wording
     from baton import state as core
-    from baton.bounds import ID_MAX, PERSON_ID
     from baton.contract import (
         WORKFLOW_TYPE,
         ActionResult,
@@ -292,9 +291,8 @@ class MarketingProject:
 
     @workflow.signal(name="reassign_step")
     async def reassign_step_signal(self, payload: Any) -> None:
-        newcomer = payload.get("to") if isinstance(payload, dict) else None
-        if isinstance(newcomer, str) and _looks_like_person(newcomer):
-            await self.meet(newcomer)
+        with contextlib.suppress(Invalid):  # unreadable: refused below, nobody to meet
+            await self.meet(validated(ReassignStep, payload).to)
         self.act_on_signal(ReassignStep, payload)
 
     async def meet(self, person_id: str) -> None:
@@ -347,7 +345,3 @@ def _start_input(kind: type[M], data: Any, what: str) -> M:
         field = (problem.field if problem else None) or "input"
         message = f"{what}'s field '{field}': {problem.message if problem else invalid.message}"
         raise ApplicationError(message, type="Refused", non_retryable=True) from None
-
-
-def _looks_like_person(value: str) -> bool:
-    return bool(re.fullmatch(PERSON_ID, value)) and len(value) <= ID_MAX

@@ -200,6 +200,13 @@ class OutboxRepo:
             (person_id,),
         )
 
+    async def read(self, person_id: str, unread_only: bool = False) -> list[OutboxRow]:
+        """A person reads their mailbox: its messages, newest first (`read_at` as it was
+        before this reading), and those become read."""
+        rows = await self.mailbox(person_id, unread_only=unread_only)
+        await self.mark_read(person_id, [row.id for row in rows])
+        return rows
+
     async def mark_read(self, person_id: str, ids: Iterable[int] | None = None) -> int:
         """Mark a person's unread mailbox messages read (only `ids` when given); returns
         how many. Other people's messages are never touched."""

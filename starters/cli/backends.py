@@ -49,6 +49,10 @@ class Direct:
     def __init__(self, settings: Settings):
         self.settings = settings
 
+    def who(self, given: str | None) -> str | None:
+        """Who acts, where known: an operator says so with --as (or not)."""
+        return given
+
     def actor(self, given: str | None) -> str:
         if not given:
             raise Invalid("say who you are with --as PERSON (or BATON_USER)", field="--as")
@@ -56,44 +60,39 @@ class Direct:
 
     def start(self, request: StartProject) -> ProjectStatus:
         # Refused before Temporal is contacted, so the reason shows even when it is down.
-        self._store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
+        with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
         queue = self.settings.task_queue
-        return self._temporal(lambda temporal: client.start_and_wait(temporal, request, queue))
+        return with_client(lambda temporal: client.start_and_wait(temporal, request, queue))
 
     def act(self, project: str, command: Command) -> ActionResult:
         wid = workflow_id_of(project)
-        return self._temporal(lambda temporal: client.act(temporal, wid, command))
+        return with_client(lambda temporal: client.act(temporal, wid, command))
 
     def status(self, project: str) -> ProjectStatus:
-        return self._temporal(lambda temporal: client.status(temporal, workflow_id_of(project)))
+        return with_client(lambda temporal: client.status(temporal, workflow_id_of(project)))
 
     def projects(self, **filters: Any) -> list[ProjectRow]:
         query = client.visibility_query(**filters)
-        return self._temporal(lambda temporal: client.list_projects(temporal, query))
+        return with_client(lambda temporal: client.list_projects(temporal, query))
 
     def tasks(self, person: str | None) -> list[TaskRow]:
         who = _whose(person, "tasks")
-        return self._temporal(lambda temporal: client.tasks_for(temporal, who))
+        return with_client(lambda temporal: client.tasks_for(temporal, who))
 
     def inbox(self, person: str | None, unread: bool) -> list[OutboxRow]:
         who = _whose(person, "inbox")
 
-        async def read(pool):
-            repo = OutboxRepo(pool)
-            rows = await repo.mailbox(who, unread_only=unread)
-            await repo.mark_read(who, [row.id for row in rows])
-            return rows  # every column, as `inbox --json` has always shown
-
-        return self._store(read)
+        # every column, as `inbox --json` has always shown
+        return with_store(lambda pool: OutboxRepo(pool).read(who, unread_only=unread))
 
     def create_schedule(
         self, spec: RecurringSpec, every: str | None, cron: str | None, actor: str | None
     ) -> ScheduleRow:
         today = spec.occurrence_date(datetime.now(UTC))
         first = spec.project_for(today)
-        self._store(lambda pool: client.check_start_request(PostgresCatalog(pool), first, today))
+        with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), first, today))
         queue, who = self.settings.task_queue, actor or OPERATOR
-        row = self._temporal(
+        row = with_client(
             lambda temporal: client.create_schedule(
                 temporal, spec, task_queue=queue, every=every, cron=cron, created_by=who
             )
@@ -102,7 +101,7 @@ class Direct:
         return row
 
     def schedules(self) -> list[ScheduleRow]:
-        return self._temporal(client.list_schedules)
+        return with_client(client.list_schedules)
 
     def change_schedule(
         self, action: ScheduleAction, schedule: str, note: str | None, actor: str | None
@@ -113,18 +112,12 @@ class Direct:
             "trigger": lambda temporal: client.trigger_schedule(temporal, schedule),
             "delete": lambda temporal: client.delete_schedule(temporal, schedule),
         }[action]
-        row = self._temporal(operation)
+        row = with_client(operation)
         self._record(schedule_id_for(schedule), action, actor or OPERATOR, note)
         return row
 
     def _record(self, schedule_id: str, action: ScheduleAction, actor: str, note) -> None:
-        self._store(lambda pool: ScheduleActions(pool).record(schedule_id, action, actor, note))
-
-    def _temporal(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        return with_client(work)
-
-    def _store(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        return with_store(work)
+        with_store(lambda pool: ScheduleActions(pool).record(schedule_id, action, actor, note))
 
 
 class Login(BaseModel):
@@ -145,6 +138,9 @@ class ViaApi:
             headers={"Authorization": f"Bearer {login.token}"},
             timeout=60,
         )
+
+    def who(self, given: str | None) -> str:
+        return self.actor(given)
 
     def actor(self, given: str | None) -> str:
         if given and given != self.login.person:

@@ -11,7 +11,7 @@ from baton.config import Settings
 from baton.contract import CancelProject, Reschedule, StartProject
 from baton.errors import validated
 from baton.wording import describe_entry, waiting_on, when
-from starters.cli.backends import ViaApi, backend
+from starters.cli.backends import backend
 from starters.cli.common import (
     Actor,
     Assign,
@@ -51,8 +51,7 @@ def start(
     launch_date = parse_date(launch, "--launch") if launch else None
     first_day = parse_date(start_date, "--start-date") if start_date else None
     way = backend()
-    started_by = way.actor(actor) if actor or isinstance(way, ViaApi) else None
-    dates = {"launch_date": launch_date, "start_date": first_day, "started_by": started_by}
+    dates = {"launch_date": launch_date, "start_date": first_day, "started_by": way.who(actor)}
     request = validated(StartProject, fields | dates)
     settings = Settings()
     result = way.start(request)

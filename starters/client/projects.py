@@ -2,7 +2,6 @@
 person's tasks. Temporal's errors end here as BatonErrors."""
 
 import asyncio
-import re
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
@@ -22,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.catalog import Catalog
 from baton import contract
-from baton.bounds import ID_MAX, PERSON_ID, STEP_ID
+from baton.bounds import PERSON_ID, STEP_ID, is_id
 from baton.contract import ActionResult, Command, ProjectStatus, RunOptions, StartProject
 from baton.errors import Invalid, NotFound, Refused, Unavailable
 from baton.schedule import zone
@@ -260,13 +259,14 @@ def visibility_query(
     that cannot exist): such text never reaches the query."""
     possible = (
         state in (None, "active", "completed", "cancelled")
-        and (not playbook or _named(playbook, STEP_ID))
-        and (not owner or _named(owner, PERSON_ID))
+        and (not playbook or is_id(playbook, STEP_ID))
+        and (not owner or is_id(owner, PERSON_ID))
     )
     if not possible:
         return NO_MATCH
+    # Only a fixed state and ids (no quote or backslash can be in one) reach the query.
     clauses = [
-        f"{key} = '{_quote(value)}'"
+        f"{key} = '{value}'"
         for key, value in (
             (contract.SEARCH_STATE, state),
             (contract.SEARCH_PLAYBOOK, playbook),
@@ -279,14 +279,6 @@ def visibility_query(
     if overdue:
         clauses.append(f"{contract.SEARCH_OVERDUE} = true")
     return " AND ".join(clauses)
-
-
-def _named(value: str, pattern: str) -> bool:
-    return len(value) <= ID_MAX and re.fullmatch(pattern, value) is not None
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 async def _stuck(client: Client, workflow_id: str, answer: str) -> str:

@@ -55,9 +55,9 @@ def api_body(error: BatonError) -> dict:
         return {"detail": error.message}
     if any(getattr(problem, "file", None) for problem in error.problems):
         return {"detail": error.message, "problems": [p.model_dump() for p in error.problems]}
-    located = [p for p in error.problems if p.field] or (
-        [error] if error.field else []
-    )  # fmt: skip
+    located = [p for p in error.problems if p.field]
+    if not located and error.field:
+        located = [error]
     if located:
         return {
             "detail": [
@@ -68,14 +68,14 @@ def api_body(error: BatonError) -> dict:
     return {"detail": error.message}
 
 
-def _is_api(request: Request) -> bool:
+def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
 async def baton_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, BatonError)
     code = status_of(error)
-    if _is_api(request):
+    if is_api(request):
         return JSONResponse(_printable(api_body(error)), status_code=code)
     title, hint = next(page for kind, page in PAGES.items() if isinstance(error, kind))
     return error_page(request, code, title, error.message, hint)
@@ -116,7 +116,7 @@ async def internal_error(request: Request, error: Exception) -> Response:
     log.error("internal error %s on %s %s (traceback in %s)", error_id, request.method,
               request.url.path, logfile)  # fmt: skip
     message = f"internal error {error_id}; it is logged, please report it with this id"
-    if _is_api(request):
+    if is_api(request):
         return JSONResponse({"detail": message, "error_id": error_id}, status_code=500)
     return error_page(request, 500, "Something went wrong on our side", message)
 

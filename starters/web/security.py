@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from starters.web.dashboard import csrf
 from starters.web.dashboard.render import error_page
+from starters.web.errors import is_api
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -91,7 +92,7 @@ class SameOrigin:
             await self.app(scope, receive, send)
             return
         message = "This request came from another site's page; Baton only accepts its own."
-        if request.url.path.startswith("/api/"):
+        if is_api(request):
             refusal = JSONResponse({"detail": message}, status_code=403)
         else:
             refusal = error_page(

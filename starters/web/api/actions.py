@@ -1,13 +1,12 @@
 """Acting on a project as the token's person: complete, review, choose, reassign,
 reschedule, cancel. Each reaches the same validated workflow update as the CLI."""
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from baton.bounds import ID_MAX, STEP_ID, Link, Name, PersonId, PlanDate, Text
+from baton.bounds import ID_MAX, STEP_ID, Link, Name, PersonId, PlanDate, Text, is_id
 from baton.contract import (
     ActionResult,
     CancelProject,
@@ -70,7 +69,7 @@ class Cancel(BaseModel):
 
 def step_ref(step_id: str) -> str:
     """The step a path names; what could be no step's is a 404 at once."""
-    if len(step_id) > ID_MAX or not re.fullmatch(STEP_ID, step_id):
+    if not is_id(step_id, STEP_ID):
         raise NotFound(f"no step '{step_id[:ID_MAX]}'; GET /api/projects/PROJECT lists them")
     return step_id
 

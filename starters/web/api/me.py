@@ -38,7 +38,5 @@ async def my_inbox(
     unread: Annotated[bool, Query(description="Only messages not read before.")] = False,
 ) -> list[InboxMessage]:
     """Every Baton message sent to me, newest first; the ones returned are marked read."""
-    repo = OutboxRepo(services.pool)
-    rows = await repo.mailbox(me.id, unread_only=unread)
-    await repo.mark_read(me.id, [row.id for row in rows])
+    rows = await OutboxRepo(services.pool).read(me.id, unread_only=unread)
     return [InboxMessage.model_validate(row.model_dump()) for row in rows]
