@@ -5,11 +5,11 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.catalog import Catalog
+from activities.catalog import Catalog, check_people
 from activities.recorders import EffectsBatch, Recorder
 from baton.contract import StartProject
 from baton.errors import Invalid, NotFound
-from baton.people import Person
+from baton.people import Person, named_people
 from baton.playbook import Playbook
 
 
@@ -34,6 +34,11 @@ class ProjectActivities:
             raise ApplicationError(
                 str(error), type="PlaybookNotFound", non_retryable=True
             ) from None
+        try:
+            await check_people(self.catalog, named_people(request))
+        except Invalid as error:
+            # Nobody can act for an unknown person: fail the start with who and why.
+            raise ApplicationError(str(error), type="UnknownPerson", non_retryable=True) from None
         ids = sorted({*request.assignments.values(), request.project_manager})
         people = await self.resolve_people(ids)
         return ResolvedProject(playbook=found.playbook, version=found.version, people=people)
@@ -52,6 +57,21 @@ class ProjectActivities:
         stored = await self.recorder.record(batch)
         return len(batch.entries) if stored else 0
 
+    @activity.defn(name="request_cancellation")
+    async def request_cancellation(self) -> None:
+        """Ask Temporal to cancel the calling workflow (a cancelled project closes as
+        "Canceled"; a workflow cannot ask that of itself)."""
+        info = activity.info()
+        handle = activity.client().get_workflow_handle(
+            info.workflow_id, run_id=info.workflow_run_id
+        )
+        await handle.cancel()
+
     @property
     def all(self) -> list:
-        return [self.resolve_project, self.resolve_people, self.apply_effects]
+        return [
+            self.resolve_project,
+            self.resolve_people,
+            self.apply_effects,
+            self.request_cancellation,
+        ]

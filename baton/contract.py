@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from baton.bounds import (
     ID_MAX,
@@ -48,7 +48,7 @@ SEARCH_ATTRIBUTES = {
 }
 
 StepKind = Literal["task", "approval", "decision"]
-StepState = Literal["waiting", "active", "done", "skipped"]
+StepState = Literal["waiting", "active", "done", "skipped", "cancelled"]
 ProjectState = Literal["active", "completed", "cancelled"]
 
 
@@ -103,6 +103,10 @@ class StartProject(ProjectTemplate):
     # Who started it: set by the way in that knows (the API from the token); absent
     # when started straight in Temporal. An addition to DESIGN's input: optional.
     started_by: PersonId | None = None
+    # A launch that leaves steps due in the past: `compress` spreads the remaining dues
+    # between now and the launch; `allow_late` starts anyway (the ways in refuse otherwise).
+    compress: bool = False
+    allow_late: bool = False
 
     @property
     def workflow_id(self) -> str:
@@ -122,7 +126,15 @@ class ReviewStep(_Message):
     step_id: StepId
     actor: PersonId
     approve: bool
-    comment: Text | None = None
+    comment: Text | None = Field(default=None, validate_default=True)
+
+    @field_validator("comment")
+    @classmethod
+    def _reject_with_reason(cls, comment: str | None, info: ValidationInfo) -> str | None:
+        # A bare "rejected" can't be acted on: the rework notice carries this reason.
+        if info.data.get("approve") is False and not (comment or "").strip():
+            raise ValueError("a rejection needs a reason: say in the comment what to change")
+        return comment
 
 
 class ChooseOption(_Message):
@@ -143,6 +155,10 @@ class Reschedule(_Message):
     action: Literal["reschedule"] = "reschedule"
     actor: PersonId
     launch_date: PlanDate
+    # As at the start: a launch that leaves unfinished steps due in the past is refused
+    # unless one of these says what to do.
+    compress: bool = False
+    allow_late: bool = False
 
 
 class CancelProject(_Message):
@@ -187,6 +203,7 @@ EntryType = Literal[
     "refused",
     "project_completed",
     "project_cancelled",
+    "cancelled",  # the message telling someone the project was cancelled
     "summary",
 ]
 AlertKind = Literal["reminder", "follow_up", "escalated"]
@@ -252,10 +269,15 @@ class StepStatus(BaseModel):
     after: list[str] = []
     pending_alerts: list[Alert] = []
     rework_comment: str | None = None  # set while a rework notice waits to go out
+    rework_by: str | None = None  # who sent it back (named in the rework notice)
+    # A conditional step: its condition as people read it ("if 'channel' is video"), and,
+    # once that is decided false, why it won't run ("organic chosen").
+    condition: str | None = None
+    wont_run: str | None = None
 
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "skipped")
+        return self.state in ("done", "skipped", "cancelled")
 
     def pending_approvers(self) -> list[str]:
         reviewed = {review.actor for review in self.approvals}
@@ -287,6 +309,7 @@ class ProjectStatus(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     cancel_reason: str | None = None
+    cancelled_by: str | None = None
     started_by: str | None = None
     steps: list[StepStatus]
     log: list[LogEntry] = []

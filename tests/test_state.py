@@ -167,7 +167,8 @@ def complete(project: Project, step_id: str, actor: str, now: datetime, **extra:
 def review(
     project: Project, step_id: str, actor: str, approve: bool, now: datetime, comment: str = ""
 ) -> Transition:
-    command = ReviewStep(step_id=step_id, actor=actor, approve=approve, comment=comment or None)
+    comment = comment or (None if approve else "needs work")  # a rejection needs a reason
+    command = ReviewStep(step_id=step_id, actor=actor, approve=approve, comment=comment)
     return apply(project, command, now)
 
 
@@ -555,7 +556,7 @@ def test_approval_asks_every_approver_and_is_approved_when_all_approve():
 
 def test_reviewing_twice_in_one_round_is_refused():
     project = review(blog_at_approval(), "approve-outline", "sia", True, utc(11, 24)).project
-    command = ReviewStep(step_id="approve-outline", actor="sia", approve=False)
+    command = ReviewStep(step_id="approve-outline", actor="sia", approve=False, comment="no")
     reason = refusal(project, command, utc(11, 24, 1))
     assert reason == "sia has already reviewed 'approve-outline' in this round (revision 1)"
 
@@ -579,7 +580,7 @@ def test_rejection_sends_the_work_back_and_asks_every_approver_again():
         (e.type, e.actor, e.recipient, e.step_id, e.detail, e.revision) for e in transition.entries
     ] == [
         ("rejected", "stu", None, "approve-outline", "Needs a hook", 1),
-        ("rework", None, "wes", "outline", "Needs a hook", 2),
+        ("rework", "stu", "wes", "outline", "Needs a hook", 2),  # names the reviewer
     ]
     outline, approval = after.step("outline"), after.step("approve-outline")
     assert (outline.state, outline.revision, outline.started_at) == ("active", 2, now)
@@ -721,8 +722,9 @@ def test_rework_reruns_every_step_between_with_revision_counts():
     assert project.step("ok").state == "active"
     project = review(project, "ok", "dan", False, utc(11, 13, 10)).project
     assert {s.id: s.revision for s in project.steps}["write"] == 3
-    # A rejection without a comment still tells the owner the work came back.
-    assert project.log[-1].type == "rework" and project.log[-1].detail is None
+    # The rework notice names who sent it back and why.
+    notice = project.log[-1]
+    assert (notice.type, notice.actor, notice.detail) == ("rework", "dan", "needs work")
 
 
 def test_rejection_without_on_reject_reruns_the_approvals_predecessors():
@@ -1198,7 +1200,7 @@ def test_reschedule_refusals(command, reason):
 def test_reschedule_today_is_the_projects_today():
     # 02:00 UTC on 11 Nov is still 10 Nov in New York.
     project = start_blog(timezone="America/New_York").project
-    command = Reschedule(actor=PM, launch_date=date(2026, 11, 10))
+    command = Reschedule(actor=PM, launch_date=date(2026, 11, 10), allow_late=True)
     assert apply(project, command, utc(11, 11, 2)).project.launch_date == date(2026, 11, 10)
     assert refusal(start_blog().project, command, utc(11, 11, 2)) == (
         "the launch date 2026-11-10 is in the past (today is 2026-11-11)"
@@ -1211,10 +1213,14 @@ def test_reschedule_today_is_the_projects_today():
 def test_cancel_stops_everything():
     project = start_blog().project
     transition = apply(project, CancelProject(actor=PM, reason="budget cut"), utc(11, 11))
-    assert [(e.type, e.actor, e.detail) for e in transition.entries] == [
-        ("project_cancelled", PM, "budget cut")
+    assert [(e.type, e.recipient, e.step_id, e.detail) for e in transition.entries] == [
+        ("project_cancelled", None, None, "budget cut"),
+        ("cancelled", "sam", "idea", "budget cut"),  # the owner of the active step
+        ("cancelled", PM, None, "budget cut"),
     ]
     after = transition.project
+    assert {s.state for s in after.steps} == {"cancelled"}
+    assert (after.active_owners, after.next_due, after.cancelled_by) == ([], None, PM)
     assert (after.state, after.cancel_reason, after.finished_at) == (
         "cancelled",
         "budget cut",
@@ -1228,7 +1234,8 @@ def test_cancel_stops_everything():
         Reschedule(actor=PM, launch_date=date(2026, 12, 20)),
     ]:
         assert refusal(after, command, utc(11, 12)) == (
-            "project 'Launch post' is already cancelled; it accepts no actions"
+            "project 'launch-post' was cancelled by pam on Wed 2026-11-11 (budget cut); "
+            "nothing more can be done"
         )
 
 
@@ -1260,12 +1267,9 @@ def test_the_project_completes_when_every_step_is_done_and_the_pm_gets_a_summary
     ]
     after = transition.project
     assert (after.state, after.finished_at, next_wake(after)) == ("completed", now, None)
-    assert refusal(after, CompleteStep(step_id="publish", actor="wes"), now) == (
-        "project 'Launch post' is already completed; it accepts no actions"
-    )
-    assert refusal(after, Reschedule(actor=PM, launch_date=date(2027, 1, 5)), now) == (
-        "project 'Launch post' is already completed; it accepts no actions"
-    )
+    done = "project 'launch-post' was completed on Tue 2026-12-15; nothing more can be done"
+    assert refusal(after, CompleteStep(step_id="publish", actor="wes"), now) == done
+    assert refusal(after, Reschedule(actor=PM, launch_date=date(2027, 1, 5)), now) == done
 
 
 def test_a_branch_skipped_at_the_end_completes_the_project():

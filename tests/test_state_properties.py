@@ -22,7 +22,7 @@ from baton.contract import (
 from baton.errors import Refused
 from baton.people import Person, TimeOff
 from baton.playbook import Playbook, playbook_from_data
-from baton.schedule import zone
+from baton.schedule import local_instant, zone
 from baton.state import (
     Project,
     Transition,
@@ -170,7 +170,8 @@ def draw_command(data: st.DataObject, project: Project, now: datetime) -> Comman
     if kind == "reschedule":
         launch = today + timedelta(days=data.draw(st.integers(-3, 40)))
         who = data.draw(st.sampled_from([PM, PM, actor]))
-        return Reschedule(actor=who, launch_date=launch)
+        flags = data.draw(st.sampled_from([{}, {}, {"compress": True}, {"allow_late": True}]))
+        return Reschedule(actor=who, launch_date=launch, **flags)
     return CancelProject(actor=data.draw(st.sampled_from([PM, actor])), reason="stop")
 
 
@@ -313,9 +314,15 @@ def test_random_projects_keep_every_invariant(playbook: Playbook, data: st.DataO
         assignments={role: data.draw(st.sampled_from([*TEAM, PM])) for role in ROLES},
         project_manager=PM,
         inputs={"flag": data.draw(st.booleans())},
+        compress=data.draw(st.booleans(), label="compress"),
     )
     note(f"playbook: {playbook.model_dump(mode='json', exclude_defaults=True)}")
     watcher = Watcher(start_project(request, playbook, team, now), now)
+    if request.compress and launch is not None:  # nothing due before now, none past launch
+        launch_due = local_instant(launch, playbook.due_time, tz)
+        for step in watcher.project.steps:
+            if step.due is not None and playbook.step(step.id).due is not None:
+                assert step.due > now or launch_due <= now, step
 
     for _ in range(data.draw(st.integers(0, 50), label="events")):
         what = data.draw(st.sampled_from(["command"] * 5 + ["tick", "tick", "wait"]))

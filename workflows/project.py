@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.project import ProjectActivities
@@ -83,16 +83,39 @@ class MarketingProject:
             await self.wait_for_message_or_clock()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.flush()
+        # Runs from before this ended a cancelled project as "Completed" in Temporal.
+        if self.current.state == "cancelled" and workflow.patched("close-cancelled-as-canceled"):
+            await self.close_as_cancelled()
         return self.current.status()
 
-    async def start(self) -> None:
-        resolved = await workflow.execute_activity_method(
-            ProjectActivities.resolve_project,
-            self.request,
+    async def close_as_cancelled(self) -> None:
+        """End as "Canceled" in Temporal's own status (the UI's status column), not as
+        "Completed". Only a cancellation request does that, and a workflow cannot send
+        one to itself: an activity asks Temporal, and the request ends the run here."""
+        await workflow.execute_activity_method(
+            ProjectActivities.request_cancellation,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_RETRY,
-            summary=f"look up playbook '{self.request.playbook}' and the people",
+            summary="close the cancelled project as Canceled",
         )
+        await workflow.wait_condition(lambda: False)  # raises CancelledError on the request
+
+    async def start(self) -> None:
+        try:
+            resolved = await workflow.execute_activity_method(
+                ProjectActivities.resolve_project,
+                self.request,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_RETRY,
+                summary=f"look up playbook '{self.request.playbook}' and the people",
+            )
+        except ActivityError as error:
+            # A start that can never work (an unknown playbook or person): the project
+            # fails with the lookup's own words, not "activity task failed".
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from None
+            raise
         try:
             transition = core.start_project(
                 self.request, resolved.playbook, resolved.people, self.now(), resolved.version
@@ -209,7 +232,7 @@ class MarketingProject:
             raise ApplicationError(refused.reason, type="Refused") from None
 
     def act(self, kind: type[Command], payload: Any) -> ActionResult:
-        command = self.parsed(kind, payload)
+        command = self.as_in_its_run(self.parsed(kind, payload))
         try:
             transition = core.apply(self.current, command, self.now())
         except Refused as refused:  # the project changed while a lookup ran
@@ -234,11 +257,23 @@ class MarketingProject:
             if workflow.patched("refuse-invalid-signals"):
                 self.commit(core.refuse_unreadable(self.project, kind, invalid.message, self.now()))
             return
+        command = self.as_in_its_run(command)
         try:
             transition = core.apply(self.project, command, self.now())
         except Refused as refused:
             transition = core.refuse(self.project, command, refused.reason, self.now())
         self.commit(transition)
+
+    def as_in_its_run(self, command: Command) -> Command:
+        """Runs from before a reschedule leaving steps late was refused took it as if
+        `allow_late` were set: replayed, they take it so again."""
+        if (
+            isinstance(command, Reschedule)
+            and not (command.compress or command.allow_late)
+            and not workflow.patched("refuse-late-reschedule")
+        ):
+            return command.model_copy(update={"allow_late": True})
+        return command
 
     @workflow.query
     def status(self) -> contract.ProjectStatus | None:

@@ -21,14 +21,23 @@ from baton.state.machine import (
     start_project,
 )
 from baton.state.model import Project, Transition
-from baton.state.rules import check, check_start, closed_reason, resolve_launch_date
+from baton.state.rules import (
+    LateDues,
+    check,
+    check_on_time,
+    check_start,
+    closed_reason,
+    resolve_launch_date,
+)
 
 __all__ = [
+    "LateDues",
     "Project",
     "Transition",
     "advance",
     "apply",
     "check",
+    "check_on_time",
     "check_start",
     "closed_reason",
     "next_wake",

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from baton import wording
+from baton import plan, wording
 from baton.contract import (
     Alert,
     AlertKind,
@@ -79,6 +79,8 @@ def start_project(
         people=people,
     )
     run = _Run(project, now)
+    if request.compress:
+        _compress(run, request.started_by)
     for step in run.project.steps:
         definition = playbook.step(step.id)
         if definition.due is not None and run.project.launch_date is not None:
@@ -166,7 +168,7 @@ def _apply_review(run: "_Run", command: ReviewStep) -> None:
     if (decides and command.approve) or (not decides and approvals >= required):
         run.finish_step(step, "done")
     elif (decides and not command.approve) or approvals + len(step.pending_approvers()) < required:
-        run.rework(step, command.comment)
+        run.rework(step, command.comment, by=command.actor)
 
 
 def _apply_choose(run: "_Run", command: ChooseOption) -> None:
@@ -201,7 +203,7 @@ def _apply_reassign(run: "_Run", command: ReassignStep) -> None:
             else:
                 moved.append(run.alert(a.nominal, a.kind, command.to, a.detail))
         # Re-shifted to the new owner's hours, two may now meet: they go out once.
-        step.pending_alerts = alerts.collapse(moved)
+        step.pending_alerts = alerts.collapse(moved, run.project)
 
 
 def _apply_reschedule(run: "_Run", command: Reschedule) -> None:
@@ -209,6 +211,9 @@ def _apply_reschedule(run: "_Run", command: Reschedule) -> None:
     before = project.launch_date
     project.launch_date = command.launch_date
     run.log("rescheduled", actor=command.actor, detail=f"{before} -> {command.launch_date}")
+    project.compressed_dues = {}  # a new launch: the offsets count again
+    if command.compress:
+        _compress(run, command.actor)
     told: list[str] = []
     for step in project.steps:
         definition = project.definition.step(step.id)
@@ -225,14 +230,55 @@ def _apply_reschedule(run: "_Run", command: Reschedule) -> None:
         )
 
 
+def _compress(run: "_Run", actor: str | None) -> None:
+    """Fit the unfinished steps' late dues between now and the launch (a start or a
+    reschedule with `compress`), and tell the project manager it was done."""
+    project = run.project
+    if project.launch_date is None:
+        return
+    remaining = [step.id for step in project.steps if not step.finished]
+    dues = plan.offset_dues(run.playbook, project.launch_date, project.timezone, remaining)
+    compressed = plan.compress_dues(
+        run.playbook, dues, project.launch_date, project.timezone, run.now
+    )
+    if not compressed:
+        return
+    project.compressed_dues = compressed
+    late = len(plan.late_dues(dues, run.now))
+    detail = plan.describe_compression(compressed, late, project.launch_date, project.timezone)
+    run.log("rescheduled", actor=actor, detail=detail)
+    run.log("rescheduled", recipient=project.project_manager, actor=actor, detail=detail)
+
+
 def _apply_cancel(run: "_Run", command: CancelProject) -> None:
+    """Stop everything: every unfinished step is cancelled, and everyone it was waiting on
+    (active owners, pending approvers) and the PM are told why, once each."""
     project = run.project
     project.state = "cancelled"
     project.cancel_reason = command.reason
+    project.cancelled_by = command.actor
     project.finished_at = run.now
-    for step in project.steps:
-        step.pending_alerts = []
     run.log("project_cancelled", actor=command.actor, detail=command.reason)
+    told: set[str] = set()
+    for step in project.steps:
+        if step.state == "active":
+            for person in step.waiting_on:
+                if person not in told:
+                    told.add(person)
+                    run.log(
+                        "cancelled", step=step, recipient=person, actor=command.actor,
+                        detail=command.reason,
+                    )  # fmt: skip
+        if not step.finished:
+            step.state = "cancelled"
+            step.finished_at = run.now
+            step.overdue = False
+        step.pending_alerts = []
+    if project.project_manager not in told:
+        run.log(
+            "cancelled", recipient=project.project_manager, actor=command.actor,
+            detail=command.reason,
+        )  # fmt: skip
 
 
 _APPLY: dict[type, Callable[["_Run", Any], None]] = {
@@ -330,7 +376,7 @@ class _Run:
                     step.state = "skipped"
                     step.skipped_reason = skip_reason
                     step.finished_at = self.now
-                    step.rework_comment = None  # nobody reworks a skipped step
+                    step.rework_comment = step.rework_by = None  # nobody reworks it
                     self.log("skipped", step=step, detail=skip_reason)
                 else:
                     self.activate(step)
@@ -368,9 +414,10 @@ class _Run:
                 self.log("reassigned", step=step, detail=f"{person} -> {backup} ({person} is away)")
         if step.rework_comment is not None:
             self.log(
-                "rework", step=step, recipient=step.owners[0], detail=step.rework_comment or None
-            )
-            step.rework_comment = None
+                "rework", step=step, recipient=step.owners[0], actor=step.rework_by,
+                detail=step.rework_comment or None,
+            )  # fmt: skip
+            step.rework_comment = step.rework_by = None
         else:
             kind = "review_requested" if step.kind == "approval" else "assigned"
             for person in step.owners:
@@ -389,6 +436,9 @@ class _Run:
     def due_of(self, definition: Step) -> datetime:
         tz = self.project.timezone
         if definition.due is not None and self.project.launch_date is not None:
+            compressed = self.project.compressed_dues.get(definition.id)
+            if compressed is not None:
+                return compressed
             return due_instant(
                 self.project.launch_date, definition.due, self.playbook.due_time, tz, self.calendar
             )
@@ -408,7 +458,7 @@ class _Run:
         step.finished_at = self.now
         step.pending_alerts = []
 
-    def rework(self, approval: StepStatus, comment: str | None) -> None:
+    def rework(self, approval: StepStatus, comment: str | None, by: str) -> None:
         """Send the work back: `on_reject` (or the approval's own predecessors) and every
         step between run again, one revision up; the approval asks everyone afresh."""
         definition = self.playbook.step(approval.id)
@@ -425,6 +475,7 @@ class _Run:
             step.skipped_reason = None
             if step_id in starts:
                 step.rework_comment = comment or ""
+                step.rework_by = by
 
     def complete_project(self) -> None:
         project = self.project

@@ -6,11 +6,14 @@ keeps the latest log entries, the latest notes per step, and texts shortened; it
 of the playbook leaves out the texts no decision needs (messages read the instructions
 from the catalog)."""
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
-from baton.contract import LogEntry, ProjectStatus
+from baton import wording
+from baton.contract import LogEntry, ProjectStatus, StepStatus
 from baton.people import Person
-from baton.playbook import Playbook
+from baton.playbook import Condition, Playbook
 from baton.schedule import Calendar
 
 
@@ -20,9 +23,44 @@ class Project(ProjectStatus):
 
     definition: Playbook
     people: dict[str, Person] = {}
+    # Dues a compression set (step id -> instant), used instead of the offset rule until
+    # the next reschedule (`baton.plan.compress_dues`); empty for every other project.
+    compressed_dues: dict[str, datetime] = {}
 
     def status(self) -> ProjectStatus:
-        return ProjectStatus.model_validate(self.model_dump(exclude={"definition", "people"}))
+        """The status view, with each conditional step's condition and, once it is
+        decided false, why the step won't run (worked out here, at query time: the
+        state keeps neither)."""
+        hidden = {"definition", "people", "compressed_dues"}
+        view = ProjectStatus.model_validate(self.model_dump(exclude=hidden))
+        for step in view.steps:
+            definition = self.definition.by_id.get(step.id)
+            if definition is None or definition.when is None:
+                continue
+            step.condition = wording.condition(definition.when)
+            if step.state in ("waiting", "skipped"):
+                step.wont_run = self.decided_against(definition.when)
+        return view
+
+    def decided_against(self, when: Condition) -> str | None:
+        """Why a condition is already false ("organic chosen", "include_video is off"),
+        or None while it is true or still open (its decision not taken yet)."""
+        if when.step:
+            decision: StepStatus | None = self.find_step(when.step)
+            if decision is None or not decision.finished:
+                return None
+            if decision.state != "done":
+                return f"'{when.step}' {decision.state}"  # skipped, or cancelled
+            if decision.option is None or decision.option == when.option:
+                return None
+            return f"{decision.option} chosen"
+        value = self.inputs.get(when.input or "")
+        if when.equals is None:
+            return None if value else f"{when.input} is off"
+        if value == when.equals:
+            return None
+        shown = "not set" if value is None else wording.input_value(value)
+        return f"{when.input} is {shown}"
 
     def person(self, person_id: str) -> Person:
         return self.people.get(person_id) or Person(id=person_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from baton import plan
 from baton.bounds import LAUNCH_YEARS_AHEAD
 from baton.contract import (
     CancelProject,
@@ -91,6 +92,50 @@ def check_start(request: StartProject, playbook: Playbook, today: date) -> None:
         raise Refused(too_far(launch, today), field="launch_date")
 
 
+class LateDues(Refused):
+    """A launch that leaves steps due in the past: compressing them or going on late
+    would be accepted (the dashboard offers both)."""
+
+
+def check_on_time(request: StartProject, playbook: Playbook, now: datetime) -> None:
+    """Refuse a launch that leaves steps due in the past, unless the request says to
+    `compress` them or to start anyway (`allow_late`). The ways in ask this before a
+    start; the workflow itself starts what it is given (a start straight in Temporal)."""
+    launch = resolve_launch_date(request, playbook)
+    if launch is None:
+        return
+    _check_late(
+        plan.offset_dues(playbook, launch, request.timezone),
+        playbook, launch, request.timezone, now, request, "start",
+    )  # fmt: skip
+
+
+def _check_late(
+    dues: dict[str, datetime],
+    playbook: Playbook,
+    launch: date,
+    timezone: str,
+    now: datetime,
+    choice: StartProject | Reschedule,
+    verb: str,
+) -> None:
+    """The one late-dues rule of a start and a reschedule (`choice` carries the flags)."""
+    if choice.compress and choice.allow_late:
+        raise Refused(
+            "choose one of compress (fit the late steps before the launch) and allow-late "
+            "(leave them late), not both",
+            field="compress",
+        )
+    late = plan.late_dues(dues, now)
+    if not late or choice.allow_late:
+        return
+    if not choice.compress:
+        raise LateDues(plan.late_refusal(late, timezone, verb), field="launch_date")
+    reason = plan.uncompressible(playbook, launch, timezone, now)
+    if reason:
+        raise Refused(reason, field="launch_date")
+
+
 def latest(today: date) -> date:
     """The latest launch date Baton plans for: LAUNCH_YEARS_AHEAD years from today."""
     return today + timedelta(days=365 * LAUNCH_YEARS_AHEAD + 1)
@@ -112,7 +157,19 @@ def closed_reason(project: ProjectStatus) -> str | None:
     """Why a finished project refuses every action, or None while it is active."""
     if project.state == "active":
         return None
-    return f"project '{project.name}' is already {project.state}; it accepts no actions"
+    day = (
+        f" on {project.finished_at.astimezone(zone(project.timezone)):%a %Y-%m-%d}"
+        if project.finished_at
+        else ""
+    )
+    if project.state == "cancelled":
+        by = project.cancelled_by or next(
+            (e.actor for e in reversed(project.log) if e.type == "project_cancelled"), None
+        )
+        who = f" by {by}" if by else ""
+        why = f" ({project.cancel_reason})" if project.cancel_reason else ""
+        return f"project '{project.slug}' was cancelled{who}{day}{why}; nothing more can be done"
+    return f"project '{project.slug}' was completed{day}; nothing more can be done"
 
 
 def _check_open(project: Project) -> None:
@@ -215,8 +272,18 @@ def _check_reschedule(project: Project, command: Reschedule, now: datetime) -> N
         raise Refused(f"the launch date {command.launch_date} is in the past (today is {today})")
     if command.launch_date > latest(today):
         raise Refused(too_far(command.launch_date, today))
-    if command.launch_date == project.launch_date:
-        raise Refused(f"the launch date is already {command.launch_date}")
+    remaining = [step.id for step in project.steps if not step.finished]
+    dues = plan.offset_dues(project.definition, command.launch_date, project.timezone, remaining)
+    if command.launch_date == project.launch_date and not (
+        command.compress and plan.late_dues(dues, now)
+    ):
+        nothing = "; no step would be late, so there is nothing to compress"
+        raise Refused(
+            f"the launch date is already {command.launch_date}{nothing if command.compress else ''}"
+        )
+    _check_late(
+        dues, project.definition, command.launch_date, project.timezone, now, command, "reschedule"
+    )
 
 
 def _check_cancel(project: Project, command: CancelProject, now: datetime) -> None:

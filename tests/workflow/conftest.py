@@ -11,6 +11,7 @@ import pytest
 from activities.catalog import MemoryCatalog
 from activities.recorders import MemoryRecorder
 from baton.contract import StartProject
+from baton.people import Person
 from baton.playbook import find_playbook
 from starters.client import ensure_search_attributes
 from starters.simulate import SimulationResult, scenario_from_data, simulate, start_time_skipping
@@ -23,6 +24,12 @@ BLOG_TEAM = {
     "designer": "dana",
     "social": "sol",
     "stakeholder": "stu",
+}
+
+# The directory a test worker knows by default (a start naming anyone else fails).
+TEAM_DIRECTORY = {
+    p: Person(id=p)
+    for p in ("pat", "sam", "alice", "dana", "sol", "stu", "bob", "eve", "walt", "pia", "em", "max")
 }
 
 
@@ -75,7 +82,7 @@ async def project_worker(env, playbook_id: str = "blog-post", people=None, queue
     """A worker on its own task queue (or `queue`); yields (task_queue, recorder)."""
     queue = queue or f"test-{uuid.uuid4()}"
     recorder = MemoryRecorder()
-    catalog = MemoryCatalog(find_playbook(playbook_id), people or {})
+    catalog = MemoryCatalog(find_playbook(playbook_id), people or TEAM_DIRECTORY)
     async with build_worker(env.client, queue, catalog, recorder, **options):
         yield queue, recorder
 

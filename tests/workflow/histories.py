@@ -4,6 +4,11 @@ Regenerate them (only when a change to the workflow is meant to break replay, an
 behind `workflow.patched` for running projects) with:
 
     .venv/bin/python -m tests.workflow.histories
+
+`blog-post-late-reschedule.json` is not made here: it was recorded by the code of
+da6b63a, before a reschedule leaving steps late was refused (a launch moved to
+2026-11-30 on 11-11, then two steps done). It keeps the `refuse-late-reschedule` patch
+honest; keep it as it is.
 """
 
 import asyncio

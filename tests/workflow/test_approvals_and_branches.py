@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from baton.contract import slugify
 from tests.workflow.conftest import entries, utc
 
 PM = "pat"
@@ -52,6 +53,8 @@ def complete(when: str, step: str, actor: str) -> dict:
 
 def review(when: str, step: str, actor: str, approve: bool, comment: str | None = None) -> dict:
     action = {"at": when, "action": "review_step", "step_id": step, "actor": actor}
+    # A rejection needs a reason: give one when the test names none.
+    comment = comment or (None if approve else "needs work")
     return action | {"approve": approve} | ({"comment": comment} if comment else {})
 
 
@@ -613,10 +616,11 @@ async def test_every_refusal_is_logged_with_actor_and_reason(run_scenario, tmp_p
          "the launch date 2027-03-01 is in the past (today is 2027-03-16)"),
         (review(at("11:20"), "approve", "bo", True), None),
         (complete(at("11:30"), "publish", "wes"), None),
-        (complete(at("11:40"), "publish", "wes"), f"project '{project}' is already completed; "
-         "it accepts no actions"),
+        (complete(at("11:40"), "publish", "wes"), f"project '{slugify(project)}' was completed "
+         "on Tue 2027-03-16; nothing more can be done"),
         ({"at": at("11:50"), "action": "cancel_project", "actor": PM, "reason": "late"},
-         f"project '{project}' is already completed; it accepts no actions"),
+         f"project '{slugify(project)}' was completed on Tue 2027-03-16; nothing more can be "
+         "done"),
     ]  # fmt: skip
     result = await run_scenario(
         playbook=playbook,

@@ -1,6 +1,7 @@
 """The MarketingProject workflow through a Temporal client: updates and their refusals,
 signals, the status query, what the Web UI shows, worker restarts, continue-as-new."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -212,4 +213,21 @@ async def test_a_start_input_missing_a_field_fails_the_start_clearly(env):
             await handle.result()
         assert "the start input's field 'project_manager': Field required" in str(
             failure.value.cause
+        )
+
+
+async def test_a_start_naming_an_unknown_person_fails_with_who_and_the_closest_name(env):
+    """A start straight from the Temporal UI has no way in to check it first: the
+    workflow's start does, and fails with the same words every way in uses."""
+    async with project_worker(env) as (queue, _):
+        request = blog_request().model_dump(mode="json", exclude_none=True)
+        request["assignments"]["strategist"] = "samm"
+        handle = await env.client.start_workflow(
+            "MarketingProject", request, id=f"project-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+        STARTED.append(handle)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        assert failure.value.cause.message == (
+            "unknown person 'samm' for role 'strategist'; did you mean 'sam'?"
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from starters.simulate import ScenarioError
 from tests.workflow.conftest import entries, utc
 
 
@@ -259,6 +260,51 @@ async def test_escalations_wait_for_the_pms_working_hours(run_scenario, tmp_path
 # ---------------------------------------------------------- late activation
 
 
+async def test_a_simulated_start_is_checked_and_compressed_on_the_simulated_clock(
+    run_scenario, tmp_path
+):
+    # Seen from the wall clock (late 2026) nothing here is late; from the simulated start
+    # (Wed 03-10 09:00) the draft is (due Mon 03-08 17:00).
+    playbook = write_playbook(
+        tmp_path,
+        """
+        - {id: draft, name: Draft, owner: writer, due: -8d, estimate: 2d}
+        - {id: publish, name: Publish, owner: publisher, after: [draft], due: 0d}
+        """,
+        roles="{writer: Writer, publisher: Publisher}",
+    )
+    scenario = {
+        "playbook": playbook,
+        "name": name(),
+        "launch_date": "2027-03-16",
+        "assignments": {"writer": "alice", "publisher": "bob"},
+        "project_manager": "pat",
+        "start_at": "2027-03-10T09:00:00Z",
+        "until": "2027-03-10T10:00:00Z",
+    }
+    with pytest.raises(ScenarioError) as refused:
+        await run_scenario(**scenario)
+    assert str(refused.value) == (
+        "the project cannot start: 1 step would already be late ('draft' due Mon 2027-03-08 "
+        "17:00 UTC); choose a later launch, or --compress to fit them between now and the "
+        "launch, or --allow-late to start anyway"
+    )
+    result = await run_scenario(**scenario, compress=True)
+    # The plan ran from 03-06 17:00 (the draft's due less its 2-day estimate) to the launch
+    # (10 days); it now runs from 03-10 09:00 (6 days 8 hours): the draft, 8 days before
+    # the launch, comes 5 days 1.6 hours before it (03-11 15:24), so at 17:00 that day.
+    assert result.status.step("draft").due == utc("2027-03-11T17:00:00Z")
+    assert result.status.step("publish").due == utc("2027-03-16T17:00:00Z")
+    assert alerts(result, "rescheduled", recipient="pat") == [
+        (
+            utc("2027-03-10T09:00:00Z"),
+            "pat",
+            "plan compressed: 1 step would have been late, so the dues were spread between "
+            "Thu 2027-03-11 17:00 UTC and the launch on Tue 2027-03-16, in the same order",
+        )
+    ]
+
+
 async def test_steps_activated_after_their_due_are_overdue_at_once(run_scenario, tmp_path):
     playbook = write_playbook(
         tmp_path,
@@ -275,6 +321,7 @@ async def test_steps_activated_after_their_due_are_overdue_at_once(run_scenario,
         assignments={"writer": "alice", "publisher": "bob"},
         project_manager="pat",
         start_at="2027-03-15T10:00:00Z",  # the project starts after the draft's due
+        allow_late=True,
         actions=[complete("2027-03-17T10:00:00Z", "draft", "alice")],  # after publish's due
         until="2027-03-25T00:00:00Z",
     )
@@ -404,11 +451,21 @@ async def test_cancelled_project_goes_quiet_and_refuses_later_actions(run_scenar
         (utc("2027-03-16T10:00:00Z"), "alice"),
     ]
     assert "eve may not cancel: only pat (project manager) may" in refused[0].detail
-    assert "cancelled" in refused[1].detail
+    assert refused[1].detail == (
+        "project '" + result.status.slug + "' was cancelled by pat on Fri 2027-03-12 "
+        "(budget cut); nothing more can be done"
+    )
     assert refused[1].step_id == "write"
+    # The owner of the active step and the PM are told why, once each.
+    told = entries(result, "cancelled")
+    assert [(e.recipient, e.step_id, e.actor, e.detail) for e in told] == [
+        ("alice", "write", "pat", "budget cut"),
+        ("pat", None, "pat", "budget cut"),
+    ]
     # After the cancellation: no message to anyone, only the refusal of alice's action.
     after = [e for e in result.timeline if e.at > utc("2027-03-12T12:00:00Z")]
     assert [(e.type, e.actor) for e in after] == [("refused", "alice")]
     assert entries(result, "reminder") == []
-    assert result.status.step("write").state == "active"
+    assert result.status.step("write").state == "cancelled"
+    assert result.status.cancelled_by == "pat"
     assert entries(result, "completed") == []
