@@ -32,6 +32,9 @@ class PostgresCatalog:
     async def people(self, person_ids: list[str]) -> dict[str, Person]:
         return await self.people_repo.get_many(person_ids)
 
+    async def person_ids(self) -> list[str]:
+        return await self.people_repo.ids()
+
 
 # PostgreSQL refuses the content itself (a NUL, a value out of range, a broken
 # constraint): unlike a lost connection, retrying cannot help.
@@ -53,8 +56,12 @@ class PostgresRecorder:
         self._playbooks: dict[tuple[str, int | None], Playbook] = {}
 
     async def record(self, batch: EffectsBatch) -> bool:
-        recipients = sorted({e.recipient for e in batch.entries if e.recipient})
-        people = await self.catalog.people([*recipients, batch.project_manager])
+        # Everyone a message names (recipients, who acted, the owners around a step), so
+        # each reads as their name: one lookup.
+        named = {e.recipient for e in batch.entries if e.recipient}
+        named |= {e.actor for e in batch.entries if e.actor}
+        named |= {owner for step in batch.steps for owner in step.owners}
+        people = await self.catalog.people(sorted({*named, batch.project_manager}))
         playbook = await self._playbook(batch)
         messages = compose(batch, people, playbook, self.signer, self.channels)
         try:

@@ -1,10 +1,12 @@
 """Reading a people file (YAML or CSV) for import, refusing the whole file at once.
 
 Every problem names the file, the row (CSV line, YAML entry) and the field, and says
-what to write; they are all collected so one round of fixes is enough. `is_admin` is
-not part of a Person (a profile says nothing about rights), so each entry comes back as
-an `ImportedPerson`: the person, and `is_admin` as the file gives it, or None when the
-file does not say (an import then leaves that person's admin flag as it is).
+what to write; they are all collected so one round of fixes is enough. An email must be
+an address; a `manager` or `backup` must be someone in the file or already `known` (in
+the directory). `is_admin` is not part of a Person (a profile says nothing about
+rights), so each entry comes back as an `ImportedPerson`: the person, and `is_admin` as
+the file gives it, or None when the file does not say (an import then leaves that
+person's admin flag as it is).
 
 YAML: a list of mappings each with `id`, or a mapping `id: {fields}`.
 CSV: a header row naming columns among id, name, email, slack_id, timezone,
@@ -16,6 +18,7 @@ cells take the defaults.
 import csv
 import io
 import re
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from baton.errors import Invalid, Problem, problem_message
-from baton.people import Person
+from baton.people import Person, closest
 from baton.yamldoc import read_yaml
 
 COLUMNS = (*Person.model_fields, "is_admin")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
+# Something@somewhere.tld, no spaces (email-validator is not a dependency).
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 class ImportedPerson(BaseModel):
@@ -44,8 +49,9 @@ class PeopleFileError(Invalid):
         super().__init__(problems=problems)
 
 
-def parse_people_file(path: str | Path) -> list[ImportedPerson]:
-    """Read and validate a people file; `.yaml`/`.yml` or `.csv` by its name."""
+def parse_people_file(path: str | Path, known: Collection[str] = ()) -> list[ImportedPerson]:
+    """Read and validate a people file; `.yaml`/`.yml` or `.csv` by its name. `known`:
+    the ids already in the directory (a manager or backup may name them)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".yaml", ".yml", ".csv"):
@@ -62,11 +68,13 @@ def parse_people_file(path: str | Path) -> list[ImportedPerson]:
         message = f"not UTF-8 text (byte {error.start}); save it as UTF-8"
         raise PeopleFileError([Problem(file=str(path), message=message)]) from None
     if suffix == ".csv":
-        return parse_people_csv(text, str(path))
-    return parse_people_yaml(text, str(path))
+        return parse_people_csv(text, str(path), known)
+    return parse_people_yaml(text, str(path), known)
 
 
-def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[ImportedPerson]:
+def parse_people_yaml(
+    text: str, source: str = "<people.yaml>", known: Collection[str] = ()
+) -> list[ImportedPerson]:
     try:
         data = read_yaml(text)
     except Invalid as error:
@@ -104,7 +112,7 @@ def parse_people_yaml(text: str, source: str = "<people.yaml>") -> list[Imported
                 )
             ]
         )
-    return _finish(entries, source, problems)
+    return _finish(entries, source, problems, known)
 
 
 def _rows(reader, source: str):
@@ -116,7 +124,9 @@ def _rows(reader, source: str):
         raise PeopleFileError([Problem(file=source, where=where, message=str(error))]) from None
 
 
-def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPerson]:
+def parse_people_csv(
+    text: str, source: str = "<people.csv>", known: Collection[str] = ()
+) -> list[ImportedPerson]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(_rows(reader, source), None)
     if not header or not any(cell.strip() for cell in header):
@@ -158,14 +168,18 @@ def parse_people_csv(text: str, source: str = "<people.csv>") -> list[ImportedPe
         if fields.get("id"):
             where += f" (id '{fields['id']}')"
         entries.append((where, fields))
-    return _finish(entries, source, problems)
+    return _finish(entries, source, problems, known)
 
 
 def _finish(
-    entries: list[tuple[str, Any]], source: str, problems: list[Problem]
+    entries: list[tuple[str, Any]],
+    source: str,
+    problems: list[Problem],
+    known: Collection[str] = (),
 ) -> list[ImportedPerson]:
     """Validate every entry, then check across entries; raise with everything found."""
     people: list[ImportedPerson] = []
+    placed: list[tuple[str, ImportedPerson]] = []
     first_seen: dict[str, str] = {}
     for where, fields in entries:
 
@@ -187,6 +201,15 @@ def _finish(
         entry = _entry(fields, problem)
         if entry is not None:
             people.append(entry)
+            placed.append((where, entry))
+    everyone = {*first_seen, *known}
+    for where, entry in placed:
+        for field in ("manager", "backup"):
+            named = getattr(entry.person, field)
+            if named and named != entry.person.id and named not in everyone:
+                problems.append(
+                    Problem(file=source, where=where, field=field, message=_nobody(named, everyone))
+                )
     if not people and not problems:
         problems.append(Problem(file=source, message="lists nobody; add at least one person"))
     if problems:
@@ -214,14 +237,34 @@ def _entry(fields: dict, problem) -> ImportedPerson | None:
             fields[key] = str(value)
     if not ok:
         return None
+    email = _email_problem(fields.get("email"))
     try:
         person = Person.model_validate(fields)
     except ValidationError as error:
         for item in error.errors():
             field = ".".join(str(part) for part in item["loc"]) or None
             problem(field, _message(item, fields))
+        if email and not any(item["loc"][:1] == ("email",) for item in error.errors()):
+            problem("email", email)
+        return None
+    if email:
+        problem("email", email)
         return None
     return ImportedPerson(person=person, is_admin=is_admin) if admin_ok else None
+
+
+def _email_problem(value: Any) -> str | None:
+    """What is wrong with an email address, if anything (not text: the model says)."""
+    if not isinstance(value, str) or EMAIL.fullmatch(value):
+        return None
+    return f"{value[:80]!r} is not an email address; write it like alice@example.com"
+
+
+def _nobody(person_id: str, everyone: Collection[str]) -> str:
+    """A manager or backup who is neither in the file nor in the directory."""
+    close = closest(person_id, everyone)
+    hint = f"did you mean '{close}'?" if close else "add them to the file"
+    return f"names nobody: '{person_id}' is neither in this file nor in the directory; {hint}"
 
 
 def _admin(value: Any, problem) -> tuple[bool | None, bool]:

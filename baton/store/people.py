@@ -101,6 +101,12 @@ class PeopleRepo:
         """Everyone, by id."""
         return list((await self._select("", ())).values())
 
+    async def ids(self) -> list[str]:
+        """Everyone's id, in order."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute("SELECT id FROM people ORDER BY id")
+            return [row[0] for row in await cursor.fetchall()]
+
     async def _update(self, person_id: str, column: str, value) -> None:
         async with self.pool.connection() as conn:
             cursor = await conn.execute(

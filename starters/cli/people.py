@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from baton.people_import import parse_people_file
+from baton.people_import import ImportedPerson, parse_people_file
 from baton.store.people import PeopleRepo
 from baton.tokens import new_token
 from starters.cli.common import JsonFlag, with_store
@@ -21,13 +21,15 @@ def import_people(
     file: Annotated[Path, typer.Argument(help="A YAML or CSV file of people.")],
 ) -> None:
     """Add or update people from a file; a file with any problem changes nothing."""
-    entries = parse_people_file(file)
-    admins = {e.person.id: e.is_admin for e in entries if e.is_admin is not None}
 
-    async def run(pool) -> None:
-        await PeopleRepo(pool).replace_all_or_nothing([e.person for e in entries], admins)
+    async def run(pool) -> list[ImportedPerson]:
+        repo = PeopleRepo(pool)  # a manager or backup may be someone already imported
+        entries = parse_people_file(file, known=await repo.ids())
+        admins = {e.person.id: e.is_admin for e in entries if e.is_admin is not None}
+        await repo.replace_all_or_nothing([e.person for e in entries], admins)
+        return entries
 
-    with_store(run)
+    entries = with_store(run)
     console.print(f"Imported {len(entries)} people from {escape(str(file))}.")
 
 

@@ -32,7 +32,11 @@ from baton.recurring import CadenceError, Occurrence, RecurringSpec, parse_cron,
 from baton.schedule import zone
 from starters.client import projects, schedules
 from tests import pg
-from tests.workflow.conftest import env, project_worker  # noqa: F401 - env is a fixture
+from tests.workflow.conftest import (  # noqa: F401 - env is a fixture
+    TEAM_DIRECTORY,
+    env,
+    project_worker,
+)
 from workers.main import build_worker
 from workflows.recurring import RecurringProject
 
@@ -114,7 +118,7 @@ async def scheduled(dev_server):
     """A client of the dev server and a worker with the newsletter playbook."""
     client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
     queue = f"schedules-{uuid.uuid4().hex[:6]}"
-    catalog = MemoryCatalog(find_playbook("newsletter"), {})
+    catalog = MemoryCatalog(find_playbook("newsletter"), TEAM_DIRECTORY)
     async with build_worker(client, queue, catalog, MemoryRecorder()):
         yield client, queue
         # The dev server is the session's: leave no project without a worker behind,
@@ -246,10 +250,14 @@ def test_cron_passes_through_when_it_has_five_valid_fields():
 
 
 @pytest.fixture(scope="module")
-def cli_env():
+def cli_env(tmp_path_factory):
     env_ = {**os.environ, "DATABASE_URL": pg.create_database(), "TEMPORAL_ADDRESS": "127.0.0.1:1"}
     published = baton(env_, "playbook", "publish", str(ROOT / "playbooks" / "newsletter.yaml"))
     assert published.returncode == 0, published.stderr
+    team = tmp_path_factory.mktemp("people") / "team.yaml"  # everyone named must be known
+    team.write_text("".join(f"{who}: {{}}\n" for who in ["pat", *TEAM.values()]))
+    imported = baton(env_, "people", "import", str(team))
+    assert imported.returncode == 0, imported.stderr
     return env_
 
 
@@ -292,11 +300,11 @@ def test_schedule_create_refuses_an_unknown_playbook(cli_env):
 
 def test_schedule_commands_through_the_cli(cli_env, dev_server):
     env_ = {**cli_env, "TEMPORAL_ADDRESS": dev_server, "BATON_TASK_QUEUE": "cli-schedules"}
-    created = baton(env_, *CREATE, "--every", "weekly on Tue at 10:00", "--lead", "1w",
+    created = baton(env_, *CREATE, "--every", "weekly on Tue at 10:00", "--lead", "2w",
                     "--slug", "cli-news", "--timezone", BERLIN, *FULL_TEAM)  # fmt: skip
     assert created.returncode == 0, created.stderr
     assert "schedule-cli-news" in created.stdout and "weekly on Tue at 10:00" in created.stdout
-    assert "launches 7 day(s) after its occurrence" in created.stdout
+    assert "launches 14 day(s) after its occurrence" in created.stdout
     paused = baton(env_, "schedule", "pause", "cli-news", "--note", "holidays")
     assert paused.returncode == 0 and "Paused schedule-cli-news: holidays" in paused.stdout
     deadline = time.monotonic() + 10
@@ -306,7 +314,7 @@ def test_schedule_commands_through_the_cli(cli_env, dev_server):
             break
         time.sleep(0.3)
     row = next(r for r in rows if r["schedule_id"] == "schedule-cli-news")
-    assert (row["paused"], row["note"], row["lead_days"]) == (True, "holidays", 7)
+    assert (row["paused"], row["note"], row["lead_days"]) == (True, "holidays", 14)
     assert baton(env_, "schedule", "delete", "schedule-cli-news").returncode == 0
     gone = baton(env_, "schedule", "resume", "cli-news")
     assert gone.returncode == 1

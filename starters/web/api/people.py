@@ -60,9 +60,10 @@ async def import_people(
     any problem is a 422 listing every problem with its row and field, and changes
     nothing."""
     parse = parse_people_csv if format == "csv" else parse_people_yaml
-    entries = parse(body, f"<people.{format}>")
+    repo = PeopleRepo(services.pool)  # a manager or backup may be someone already imported
+    entries = parse(body, f"<people.{format}>", await repo.ids())
     admins = {e.person.id: e.is_admin for e in entries if e.is_admin is not None}
-    await PeopleRepo(services.pool).replace_all_or_nothing([e.person for e in entries], admins)
+    await repo.replace_all_or_nothing([e.person for e in entries], admins)
     return Imported(imported=len(entries), people=[e.person.id for e in entries])
 
 
