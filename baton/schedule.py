@@ -52,6 +52,36 @@ def _holidays(country: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year))
 
 
+BUSINESS_WEEK = Calendar(business=True)  # Monday to Friday, no holidays
+_RELATIVE_DAY = re.compile(r"^\+\s*(\d{1,5})\s*(d|w|bd)$")
+DAY_FORMS = (
+    "YYYY-MM-DD (like 2026-12-15), today, or counted from today: "
+    "+45d (days), +6w (weeks), +10bd (business days, Monday to Friday)"
+)
+
+
+def parse_day(text: str, today: date, what: str = "the date") -> date:
+    """A date as a person types it: ISO ("2026-12-15"), "today", or counted from
+    `today`: "+45d", "+6w", "+10bd" (business days: Monday to Friday). Anything else is
+    `Invalid`, saying which forms are read."""
+    written = text.strip().lower()
+    if written == "today":
+        return today
+    match = _RELATIVE_DAY.match(written)
+    if match:
+        count, unit = int(match[1]), match[2]
+        if count > 3660 or (unit == "w" and count > 520):
+            raise Invalid(f"{what} {text!r} is more than ten years away; choose a nearer date")
+        if unit == "bd":
+            return BUSINESS_WEEK.add_days(today, count)
+        return today + count * (7 if unit == "w" else 1) * DAY
+    try:
+        return date.fromisoformat(written)
+    except ValueError:
+        shown = printable(text[:40])
+        raise Invalid(f"{what} {shown!r} is not a date; write it as {DAY_FORMS}") from None
+
+
 def zone(name: str) -> ZoneInfo:
     """A time zone by IANA name, with a clear error for a bad one."""
     try:

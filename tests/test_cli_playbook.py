@@ -87,7 +87,7 @@ def test_plan_json_document(blog_plan):
     steps = blog_plan["steps"]
     assert [s["id"] for s in steps] == BLOG_POST_IDS
     for step in steps:
-        assert set(step) == {"id", "name", "kind", "owners", "after", "due"}
+        assert set(step) == {"id", "name", "kind", "owners", "after", "due", "past", "weekend"}
     by_id = {s["id"]: s for s in steps}
     assert by_id["idea"] == {
         "id": "idea",
@@ -96,6 +96,8 @@ def test_plan_json_document(blog_plan):
         "owners": ["strategist"],
         "after": [],
         "due": by_id["idea"]["due"],
+        "past": by_id["idea"]["past"],
+        "weekend": True,  # Sun 2026-11-15
     }
     assert by_id["approve-outline"]["kind"] == "approval"
     assert by_id["approve-outline"]["owners"] == ["seo", "stakeholder"]
