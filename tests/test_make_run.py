@@ -11,7 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -133,8 +135,27 @@ def test_make_run_brings_up_the_stack_and_resumes(workdir):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still in use"
 
+    cli_env = {**env, "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}"}
     with MakeRun(workdir, env) as again:
-        assert "already running (kept from the last run)" in again.text
+        # It says where the demo really is, and what works next from there.
+        assert "Demo project project-demo-spring-launch-post kept from the last run" in again.text
+        assert "Waiting on 'Create blog post outline' (alice)" in again.text
+        assert "  baton complete demo-spring-launch-post outline --as alice\n" in again.text
         alice = {"Authorization": f"Bearer {tokens['alice']}"}  # the same tokens again
         tasks = listed(lambda: httpx.get(f"{api}/api/me/tasks", headers=alice, timeout=30).json())
         assert [t["step_id"] for t in tasks] == ["outline"]
+        cancel = subprocess.run(
+            [str(VENV / "bin" / "baton"), "cancel", "demo-spring-launch-post",
+             "--reason", "trying it out", "--as", "pat"],
+            cwd=workdir, env=cli_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert cancel.returncode == 0, cancel.stderr
+
+    with MakeRun(workdir, env) as third:
+        assert (
+            "project 'demo-spring-launch-post' was cancelled by pat on "
+            f"{datetime.now(UTC).astimezone(ZoneInfo('Europe/Berlin')):%a %Y-%m-%d} "
+            "(trying it out); nothing more can be done"
+        ) in third.text
+        assert "baton complete" not in third.text  # nothing of it can be done now
+        assert "  baton start blog-post --name 'My first post' --launch +5w" in third.text

@@ -34,6 +34,7 @@ NotificationKind = Literal[
     "reassigned",
     "rescheduled",
     "summary",
+    "cancelled",
     "delivery_failure",
     "effect_failed",
 ]

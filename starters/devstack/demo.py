@@ -7,13 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from baton.contract import StartProject
+from baton import wording
+from baton.contract import ProjectStatus, StartProject
+from baton.errors import BatonError
 from baton.people import Person
+from baton.state import closed_reason
 from baton.store.people import PeopleRepo
 from baton.tokens import hash_token, new_token
+from baton.wording import action_command
 from starters import client
 
 TEAM = [
@@ -72,18 +77,68 @@ async def ensure_team(pool: AsyncConnectionPool, home: Path) -> dict[str, str]:
     return tokens
 
 
-async def ensure_project(temporal: Client, task_queue: str) -> tuple[str, bool]:
-    """Start the demo project unless it was started before; (workflow id, started now)."""
+class DemoProject(BaseModel):
+    workflow_id: str
+    started: bool  # now, by this run (else kept from an earlier one)
+    status: ProjectStatus | None = None  # None: it cannot answer (`problem` says why)
+    problem: str | None = None
+
+
+async def ensure_project(temporal: Client, task_queue: str) -> DemoProject:
+    """Start the demo project unless it was started before, and read where it is."""
     request = demo_request(datetime.now(UTC).date())
     try:
         await temporal.get_workflow_handle(request.workflow_id).describe()
-        return request.workflow_id, False
+        started = False
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-    await client.start_and_wait(temporal, request, task_queue)
-    await _until_listed(temporal, request.workflow_id)
-    return request.workflow_id, True
+        await client.start_and_wait(temporal, request, task_queue)
+        await _until_listed(temporal, request.workflow_id)
+        started = True
+    try:
+        current = await client.status(temporal, request.workflow_id)
+    except BatonError as error:  # e.g. terminated by hand in the Temporal UI
+        return DemoProject(workflow_id=request.workflow_id, started=started, problem=str(error))
+    return DemoProject(workflow_id=request.workflow_id, started=started, status=current)
+
+
+# A start anyone can copy on any day (relative launch date), for a project of their own.
+START_EXAMPLE = (
+    "baton start blog-post --name 'My first post' --launch +5w --pm pat \\\n"
+    "    --assign strategist=sam --assign seo=sam --assign writer=alice \\\n"
+    "    --assign designer=dana --assign social=sol --assign stakeholder=stu"
+)
+_VERBS = {"task": "complete", "approval": "approve", "decision": "choose"}
+
+
+def where_it_is(demo: DemoProject) -> str:
+    """The demo project's real state, in a line."""
+    if demo.status is None:
+        return f"cannot answer: {demo.problem}"
+    return closed_reason(demo.status) or wording.waiting_on(demo.status)
+
+
+def next_commands(demo: DemoProject, tokens: dict[str, str], api: str) -> list[str]:
+    """Commands that work for the demo project as it is now: act on its first active
+    step as the person it waits on; once it has ended, look back and start your own."""
+    status_line = f"baton status {PROJECT_SLUG}"
+    current = demo.status
+    active = [s for s in current.steps if s.state == "active"] if current else []
+    if current is None or current.state != "active" or not active:
+        return [status_line, START_EXAMPLE, "baton status my-first-post"]
+    step = active[0]
+    person = (step.waiting_on or step.owners)[0]
+    option = step.options[0] if step.options else "OPTION"
+    commands = [
+        status_line,
+        f"baton tasks {person}",
+        action_command(_VERBS[step.kind], current.workflow_id, step.id, person, option),
+    ]
+    if person in tokens:
+        commands.append(f"curl -H 'Authorization: Bearer {tokens[person]}' {api}/api/me/tasks")
+    commands.append(f"baton inbox {person}")
+    return commands
 
 
 async def _until_listed(temporal: Client, workflow_id: str, timeout: float = 15) -> None:

@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from baton.store.database import open_pool
 from baton.store.people import PeopleRepo
@@ -336,7 +338,24 @@ async def test_a_rejection_sends_the_work_back_and_the_status_shows_the_rework(b
         lambda r: any(m["kind"] == "rework" and slug in m["workflow_id"] for m in r.json()),
     )
     rework = next(m for m in inbox.json() if m["kind"] == "rework" and slug in m["workflow_id"])
-    assert "too long" in rework["body_text"]
+    assert 'Stu sent "Create blog post outline" back to you' in rework["body_text"]
+    assert 'Their reason: "too long"' in rework["body_text"]
+
+
+async def test_a_rejection_needs_a_reason(baton):
+    slug = (await baton.start())["slug"]
+    for body in ({"approve": False}, {"approve": False, "comment": "   "}):
+        bare = await baton["pat"].post(
+            f"/api/projects/{slug}/steps/approve-outline/review", json=body
+        )
+        assert bare.status_code == 422, bare.text
+        assert bare.json()["detail"] == [
+            {
+                "loc": ["body", "comment"],
+                "msg": "a rejection needs a reason: say in the comment what to change",
+                "type": "value_error",
+            }
+        ]
 
 
 async def test_a_decision_switches_branches(baton):
@@ -394,13 +413,58 @@ async def test_reassign_reschedule_and_cancel(baton):
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["state"] == "cancelled"
     assert cancelled.json()["status"]["cancel_reason"] == "budget cut"
+    assert {s["state"] for s in cancelled.json()["status"]["steps"]} == {"cancelled"}
+
+
+async def test_a_cancelled_project_tells_everyone_and_says_so_when_acted_on(baton):
+    project = await baton.start()
+    slug, workflow_id = project["slug"], project["workflow_id"]
+    await baton["pat"].post(f"/api/projects/{slug}/cancel", json={"reason": "budget cut"})
+
+    # The owner of the active step and the PM are told why.
+    for person in ("sam", "pat"):
+        inbox = await eventually(
+            lambda person=person: baton[person].get("/api/me/inbox"),
+            lambda r: any(m["kind"] == "cancelled" and m["workflow_id"] == workflow_id
+                          for m in r.json()),
+        )  # fmt: skip
+        told = next(m for m in inbox.json() if m["kind"] == "cancelled")
+        assert "Pat cancelled" in told["body_text"] and '"budget cut"' in told["body_text"]
+
+    # Temporal's own status says Canceled, not Completed; the lists stop naming sam.
+    handle = baton.services.client.get_workflow_handle(workflow_id)
+    await eventually(
+        lambda: handle.describe(), lambda d: d.status == WorkflowExecutionStatus.CANCELED
+    )
+
+    async def sams() -> set[str]:
+        return {
+            r["workflow_id"] for r in (await baton["sam"].get("/api/projects?owner=sam")).json()
+        }
+
+    await eventually(sams, lambda ids: workflow_id not in ids)
+
+    # Any action now answers with what happened, never "no project".
+    day = datetime.now(UTC).strftime("%a %Y-%m-%d")  # the project's zone is UTC
+    for person, path, body in [
+        ("sam", "steps/idea/complete", {}),
+        ("pat", "cancel", {"reason": "again"}),
+        ("pat", "reschedule", {"launch_date": days_ahead(90)}),
+    ]:
+        late = await baton[person].post(f"/api/projects/{slug}/{path}", json=body)
+        assert late.status_code == 409, late.text
+        assert late.json()["detail"] == (
+            f"project '{slug}' was cancelled by pat on {day} (budget cut); nothing more can be done"
+        )
+    shown = (await baton["pat"].get(f"/api/projects/{slug}")).json()
+    assert shown["state"] == "cancelled" and shown["cancelled_by"] == "pat"
 
 
 async def test_lists_filter_by_state_playbook_owner_and_overdue(baton):
     mine = (await baton.start())["workflow_id"]
     team = {**BLOG_TEAM, "strategist": "dana"}
     danas = (await baton.start(assignments=team))["workflow_id"]
-    late = await baton.start(launch_date=days_ahead(1))  # every due has passed already
+    late = await baton.start(launch_date=days_ahead(1), allow_late=True)  # every due has passed
     assert steps(late)["idea"]["overdue"] is True
     await baton["pat"].post(f"/api/projects/{danas}/cancel", json={"reason": "dropped"})
 
@@ -427,7 +491,7 @@ async def test_lists_filter_by_state_playbook_owner_and_overdue(baton):
 async def test_tasks_come_overdue_first_then_by_due(baton):
     far = (await baton.start(launch_date=days_ahead(90)))["workflow_id"]
     near = (await baton.start(launch_date=days_ahead(40)))["workflow_id"]
-    late = (await baton.start(launch_date=days_ahead(1)))["workflow_id"]
+    late = (await baton.start(launch_date=days_ahead(1), allow_late=True))["workflow_id"]
     ours = [late, near, far]
 
     async def tasks(path: str) -> list[dict]:

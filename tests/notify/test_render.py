@@ -170,7 +170,14 @@ def test_first_and_last_steps_say_so():
 
 
 def test_kind_specific_details():
-    assert 'Their comment: "too long"' in render(context("rework")).text
+    rework = render(context("rework"))
+    assert 'Stu Stone sent "Write final draft" back' in rework.text
+    assert 'Their reason: "too long"' in rework.text
+    assert rework.subject.endswith("sent back by Stu Stone")
+    cancelled = render(context("cancelled"))
+    assert 'Stu Stone cancelled Spring launch post: "too long"' in cancelled.text
+    assert 'WHAT TO DO: stop work on "Write final draft"' in cancelled.text
+    assert cancelled.subject == "[Spring launch post] Cancelled: stop work on Write final draft"
     failure = render(context("delivery_failure", detail="SendGrid answered 400: bad address"))
     assert "Bob Brown" in failure.subject
     assert "SendGrid answered 400: bad address" in failure.text

@@ -124,7 +124,12 @@ async def test_reject_link_asks_for_a_comment_and_sends_the_work_back(site):
     link = site.link("stu", wid, "approve-outline", "reject")
     async with site.http() as anyone:
         confirm = await anyone.get(link)
-        assert '<textarea id="comment" name="comment"' in confirm.text
+        assert '<textarea id="comment" name="comment" rows="3" cols="60" required>' in confirm.text
+        # Without a reason (a browser's `required` aside) the page asks again, link unused.
+        bare = await anyone.post(link, data={"comment": "  ", **_form(confirm)})
+        assert bare.status_code == 400
+        assert "a rejection needs a reason: say in the comment what to change" in bare.text
+        assert (await site.status(wid)).step("outline").state == "done"
         done = await anyone.post(link, data={"comment": "too <long>", **_form(confirm)})
         assert done.status_code == 200, done.text
     current = await eventually(
@@ -230,10 +235,22 @@ async def test_a_link_for_an_earlier_round_is_out_of_date_and_acts_on_nothing(si
     async with site.http() as anyone:
         shown = await anyone.get(old)
         assert shown.status_code == 409 and "This link is out of date" in shown.text
-        assert "round 1" in shown.text and "now at round 2" in shown.text
+        assert "revision 1" in shown.text and "now at revision 2" in shown.text
+        assert "is not re-submitted yet" in shown.text
         secret = site.settings.secret()
         nonce = verify(secret, old.removeprefix("/act/"), datetime.now(UTC)).nonce
         posted = await anyone.post(old, data={"csrf": csrf.token(secret, csrf.for_link(nonce))})
         assert posted.status_code == 409
     step = (await site.status(project.workflow_id)).step("approve-outline")
     assert step.approvals == [] and step.state == "waiting"
+    # Reworked and re-submitted: the old link still acts on nothing, and says where the
+    # live one is.
+    await act(
+        site.services.client, project.workflow_id, CompleteStep(step_id="outline", actor="alice")
+    )
+    async with site.http() as anyone:
+        shown = await anyone.get(old)
+        assert shown.status_code == 409
+        assert "sent back for rework and has been re-submitted since" in shown.text
+        assert "The newer message about it has the live link" in shown.text
+    assert (await site.status(project.workflow_id)).step("approve-outline").approvals == []

@@ -115,13 +115,19 @@ def out_of_date(request: Request, claim: ActionClaim, step: StepStatus) -> HTMLR
     work back since): it acts on nothing, and the newer message has a link of its own."""
     if claim.revision is None or claim.revision == step.revision:
         return None
+    if step.state == "active":
+        since = "the work was sent back for rework and has been re-submitted since"
+        then = "The newer message about it has the live link; use that one."
+    else:
+        since = "the work was sent back for rework since, and is not re-submitted yet"
+        then = "When it is, a new message brings a live link."
     return error_page(
         request,
         409,
         "This link is out of date",
-        f"It was for round {claim.revision} of '{step.name}', which is now at round "
-        f"{step.revision}: the work was sent back since.",
-        "Use the link in the newer message, or your tasks on the dashboard.",
+        f"It was for revision {claim.revision} of '{step.name}', which is now at revision "
+        f"{step.revision}: {since}.",
+        f"{then} Your tasks on the dashboard always show the current state.",
     )
 
 
