@@ -6,11 +6,14 @@ work finishes)."""
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.catalog import Catalog
@@ -58,18 +61,32 @@ async def run_worker(
     if client is None or pool is None:
         return  # stopped while waiting
     try:
-        await serve(settings, client, pool, stop)
+        await serve(settings, client, pool, stop, say)
     finally:
         await pool.close()
 
 
 async def until_ready(open_, stop: asyncio.Event, say, what: str, longest: float = 30):
     """`await open_()` once it works, retrying an Unavailable with a growing pause; None
-    when `stop` is set first."""
+    when `stop` is set first, an attempt under way abandoned (a server that accepts
+    connections but does not answer must not hold Ctrl-C up for its timeout)."""
     pause = 1.0
     while not stop.is_set():
+        opening = asyncio.ensure_future(open_())
+        stopping = asyncio.create_task(stop.wait())
         try:
-            return await open_()
+            await asyncio.wait([opening, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            abandoned = not opening.done()
+            if abandoned:
+                opening.cancel()
+                with contextlib.suppress(BaseException):
+                    await opening
+        if abandoned:
+            return None
+        try:
+            return opening.result()
         except Unavailable as error:
             say(f"waiting for {what} (again in {pause:.0f} s): {error}")
         with contextlib.suppress(TimeoutError):
@@ -78,11 +95,81 @@ async def until_ready(open_, stop: asyncio.Event, say, what: str, longest: float
     return None
 
 
-async def serve(settings: Settings, client: Client, pool: AsyncConnectionPool, stop) -> None:
-    """Run the worker and the outbox sender until `stop` is set; in-flight work finishes."""
+async def serve(
+    settings: Settings,
+    client: Client,
+    pool: AsyncConnectionPool,
+    stop: asyncio.Event,
+    say: Callable[[str], None] = logging.warning,
+) -> None:
+    """Run the worker and the outbox sender until `stop` is set; in-flight work finishes.
+    A worker Temporal fails (lost as the worker starts, a fatal poll error) raises
+    Unavailable; once `stop` is set, it is said in one line instead: stopping succeeds
+    whatever state Temporal is in."""
     signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
     recorder = PostgresRecorder(pool, signer, settings.channels)
     worker = build_worker(client, settings.task_queue, PostgresCatalog(pool), recorder)
-    sender = build_sender(settings, pool)
-    async with worker:
-        await asyncio.gather(stop.wait(), sender.run(stop))
+    sent = asyncio.Event()  # not `stop`: that one is the caller's to set
+    sending = asyncio.create_task(build_sender(settings, pool).run(sent))
+    try:
+        failure = await run_until(worker, stop)
+        if failure is None and stop.is_set():  # stopped well, maybe without Temporal
+            failure = await _unreachable(client)
+    finally:
+        sent.set()
+        await sending
+    if failure is not None:
+        lost = f"Temporal at {settings.temporal_address}: {failure}"
+        if not stop.is_set():
+            raise Unavailable(f"the worker lost {lost}")
+        say(f"the worker stopped without {lost}")
+
+
+async def run_until(worker: Worker, stop: asyncio.Event, patience: float = 10) -> str | None:
+    """Run `worker` until `stop` is set, then shut it down (in-flight work finishes); why
+    Temporal failed it, if it did. Not `async with worker`: a worker failing as it stops
+    (Temporal gone) would cancel the task stopping it, a CancelledError for the user."""
+    running = asyncio.create_task(worker.run())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not running.done() and worker.is_running:
+            shutdown = asyncio.create_task(worker.shutdown())  # finished as `running` ends
+            await asyncio.wait([running], timeout=patience)
+            shutdown.cancel()
+        # else still asking Temporal for the namespace (it retries for long): nothing
+        # started, nothing to finish
+        unanswered = not running.done()
+    finally:
+        stopping.cancel()
+        running.cancel()  # no-op once it ended
+        with contextlib.suppress(BaseException):
+            await running
+    if unanswered or running.cancelled():
+        return "it did not answer"
+    error = running.exception()
+    return None if error is None else _why(error)
+
+
+async def _unreachable(client: Client) -> str | None:
+    """Why Temporal cannot be reached now; None when it answers."""
+    try:
+        await client.service_client.check_health(timeout=timedelta(seconds=2))
+    except Exception as error:
+        return _why(error)
+    return None
+
+
+def _why(error: BaseException) -> str:
+    """A failure in one line: the gRPC status Temporal answered with (or its absence:
+    "Unavailable: tcp connect error"), else the error's first line."""
+    if isinstance(error, RPCError):
+        return f"{error.status.name.title().replace('_', '')}: {error.message}"
+    chain, cause = [], error
+    while cause is not None:
+        chain.append(str(cause))
+        cause = cause.__cause__
+    status = re.search(r'code: (\w+), message: "([^"]*)"', " ".join(chain))
+    if status:
+        return f"{status[1]}: {status[2]}"
+    return (chain[0].strip().splitlines() or ["no reason given"])[0][:200]
