@@ -4,16 +4,23 @@ server and a worker; `baton start`, `complete`, `status`, `projects` drive a blo
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
+from baton.store.database import stop_embedded
 from tests import pg
 
 BATON = str(Path(sys.executable).parent / "baton")
@@ -24,6 +31,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def start_dev(env: dict, out: Path) -> subprocess.Popen:
+    """`baton dev` with its output in `out`, once it says it is up."""
+    process = subprocess.Popen(
+        [BATON, "dev"], env=env, stdout=out.open("w"), stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    deadline = time.monotonic() + 90
+    while "Ctrl-C stops everything" not in out.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"baton dev did not come up:\n{out.read_text()}")
+        time.sleep(0.3)
+    return process
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +63,14 @@ def dev_stack(tmp_path_factory):
         "DATABASE_URL": pg.create_database(),
         "COLUMNS": "200",
     }
-    log = (home / "dev.out").open("w")
-    process = subprocess.Popen(
-        [BATON, "dev"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    deadline = time.monotonic() + 90
-    while "Ctrl-C stops everything" not in (home / "dev.out").read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("baton dev did not come up:\n" + (home / "dev.out").read_text())
-        time.sleep(0.3)
+    process = start_dev(env, home / "dev.out")
+    team = home / "team.yaml"  # everyone a project names must be in the directory
+    team.write_text("".join(f"{who}: {{name: {who.title()}}}\n" for who in TEAM_IDS))
+    imported = baton(env, "people", "import", str(team))
+    assert imported.returncode == 0, imported.stderr
     yield env, home, ui_port
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
-    log.close()
 
 
 def baton(env, *args, check=True):
@@ -66,6 +81,7 @@ def baton(env, *args, check=True):
     return result
 
 
+TEAM_IDS = ["pat", "sam", "alice", "dana", "sol", "stu"]
 TEAM = [
     "--assign", "strategist=sam", "--assign", "seo=sam", "--assign", "writer=alice",
     "--assign", "designer=dana", "--assign", "social=sol", "--assign", "stakeholder=stu",
@@ -218,24 +234,12 @@ def test_dev_stops_the_dev_server_an_earlier_killed_one_left_behind(tmp_path):
            "BATON_API_PORT": str(api_port), "DATABASE_URL": pg.create_database(),
            "COLUMNS": "200"}  # fmt: skip
 
-    def up(name: str) -> subprocess.Popen:
-        out = tmp_path / name
-        process = subprocess.Popen([BATON, "dev"], env=env, stdout=out.open("w"),
-                                   stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
-        deadline = time.monotonic() + 90
-        while "Ctrl-C stops everything" not in out.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"baton dev did not come up:\n{out.read_text()}")
-            time.sleep(0.3)
-        return process
-
-    first = up("first.out")
+    first = start_dev(env, tmp_path / "first.out")
     first.kill()  # SIGKILL: no chance to stop its children
     first.wait(timeout=10)
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) == 0  # the orphan still serves
-    second = up("second.out")
+    second = start_dev(env, tmp_path / "second.out")
     text = (tmp_path / "second.out").read_text()
     assert "Stopped the Temporal dev server an earlier `baton dev` left running" in text
     second.send_signal(signal.SIGINT)
@@ -260,3 +264,115 @@ def test_a_worker_started_while_temporal_is_down_waits_for_it_and_stops_on_ctrl_
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert "Worker stopped." in out.read_text() and "Traceback" not in out.read_text()
+
+
+def test_ctrl_c_stops_the_embedded_postgresql_unless_another_process_uses_it():
+    """The embedded PostgreSQL is shared by every Baton process of a home: Ctrl-C on
+    `baton dev` leaves it running while another process still uses it, and says so;
+    with nobody else on it, Ctrl-C stops it and says so."""
+    # Not under pytest's tmp_path: run as root, PostgreSQL runs as its own user, and
+    # pytest keeps its temporary root private to root.
+    base = Path(tempfile.mkdtemp(prefix="baton-dev-pg-"))
+    os.chmod(base, 0o755)
+    home = base / "home"
+    port, ui_port, api_port = free_port(), free_port(), free_port()
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+           "BATON_HOME": str(home), "BATON_TEMPORAL_PORT": str(port),
+           "BATON_TEMPORAL_UI_PORT": str(ui_port), "BATON_API_PORT": str(api_port),
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "COLUMNS": "200"}  # fmt: skip
+    users = home / "pg" / ".handle_pids.json"  # where pgserver counts who uses it
+
+    def up(name: str) -> tuple[subprocess.Popen, Path]:
+        return start_dev(env, base / name), base / name
+
+    def postmaster() -> int:
+        return int((home / "pg" / "postmaster.pid").read_text().split()[0])
+
+    def running(pid: int) -> bool:  # an ended process not yet reaped is not running
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    other = None
+    try:
+        first, out = up("first.out")
+        server = postmaster()
+        # Another process on the same server: Baton's own store code, held open until
+        # its stdin closes, then leaving as any Python process does.
+        holder = (
+            "import sys; from pathlib import Path; from baton.store.database import "
+            "embedded_url; embedded_url(Path(sys.argv[1])); print('ready', flush=True); "
+            "sys.stdin.read()"
+        )
+        other = subprocess.Popen([sys.executable, "-c", holder, str(home / "pg")], cwd=ROOT,
+                                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True)  # fmt: skip
+        assert other.stdout.readline().strip() == "ready"
+        assert other.pid in json.loads(users.read_text())
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=60) == 0
+        text = out.read_text()
+        assert "PostgreSQL left running: another Baton process still uses it" in text
+        assert f"pid {other.pid}" in text and "Traceback" not in text
+        assert running(server)
+
+        other.stdin.close()
+        assert other.wait(timeout=30) == 0
+        assert other.pid not in json.loads(users.read_text())  # it took itself out
+
+        second, out = up("second.out")
+        assert postmaster() == server  # found running, not started again
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        command = subprocess.Popen([BATON, "people", "list"], env=env, cwd=ROOT, **quiet)
+        assert command.wait(timeout=60) == 0
+        assert command.pid not in json.loads(users.read_text())  # os._exit, yet taken out
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=60) == 0
+        text = out.read_text()
+        assert "stopped PostgreSQL" in text and "Traceback" not in text
+        assert not running(server)
+        assert not (home / "pg" / "postmaster.pid").exists()
+    finally:
+        if other and other.poll() is None:
+            other.kill()
+        stop_embedded(home / "pg")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_ctrl_c_stops_a_worker_whose_temporal_went_away(tmp_path):
+    """Temporal lost between the worker connecting and its worker starting (it waited
+    for PostgreSQL meanwhile): Ctrl-C still stops it at once, cleanly, saying so."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "temporal"), "server", "start-dev", "--headless",
+         "--port", str(port), "--ui-port", str(free_port()), "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    database = pg.create_database()
+    pg.drop_database(database)  # made again once the worker waits for it
+    env = {**os.environ, "BATON_HOME": str(tmp_path / "home"), "DATABASE_URL": database,
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "COLUMNS": "200"}  # fmt: skip
+    out = tmp_path / "worker.out"
+    worker = subprocess.Popen([BATON, "worker"], env=env, stdout=out.open("w"),
+                              stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "waiting for PostgreSQL" not in out.read_text():  # connected to Temporal
+            assert worker.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.1)
+        server.kill()
+        server.wait(timeout=10)
+        with psycopg.connect(pg.server_url(), autocommit=True) as conn:
+            name = sql.Identifier(conninfo_to_dict(database)["dbname"])
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        time.sleep(3)  # PostgreSQL found; the worker starts against the lost Temporal
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=10) == 0, out.read_text()
+        text = out.read_text()
+        assert "Worker stopped." in text and "Traceback" not in text, text
+        assert f"the worker stopped without Temporal at 127.0.0.1:{port}" in text, text
+    finally:
+        for process in (worker, server):
+            if process.poll() is None:
+                process.kill()

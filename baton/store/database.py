@@ -2,17 +2,19 @@
 
 `DATABASE_URL` points at any PostgreSQL. Without it, Baton uses an embedded server from
 the `pgserver` package with its data in `<BATON_HOME>/pg`: the first Baton process
-starts it and leaves it running, every later process on the machine finds it there.
+starts it and leaves it running, every later process on the machine finds it there;
+`baton dev` stops it on its way out unless another process still uses it.
 """
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import re
 import secrets
 import subprocess
+import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -113,6 +115,57 @@ def stop_embedded(data_dir: Path) -> bool:
     return True
 
 
+def release_embedded(data_dir: Path) -> list[int]:
+    """This process is done with the embedded server kept in `data_dir` (`baton dev` on
+    its way out): stop it unless another process still uses it. Returns the pids of the
+    processes still using it; empty when it was stopped (or was not running).
+
+    pgserver counts its users in `<data_dir>/.handle_pids.json`: every process that
+    opens the server adds its pid, and takes it out again when it exits. A pid whose
+    process is gone (killed before it could) does not count. Baton's start-up lock is
+    held throughout, so a process starting up meanwhile either is counted or starts the
+    server afresh after it was stopped."""
+    data_dir = Path(data_dir).expanduser().resolve()
+    if not data_dir.is_dir():
+        return []
+    _pgserver()  # imported quietly first (see there)
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import DiskList
+
+    with _file_lock(data_dir.parent / f"{data_dir.name}.lock"), PostgresServer._lock:
+        users = DiskList(data_dir / ".handle_pids.json")
+        others = [pid for pid in users.get() if pid != os.getpid() and _alive(pid)]
+        users.put(others)
+        PostgresServer._instances.pop(data_dir, None)  # a later use here starts afresh
+        if others:
+            return others
+        stop_embedded(data_dir)
+        return []
+
+
+def leave_embedded() -> None:
+    """This process is exiting: take it out of the count of every embedded server it
+    opened. pgserver does so at interpreter exit, but the CLI leaves through `os._exit`
+    (see `starters.cli.main`), which skips that."""
+    if "pgserver" not in sys.modules:
+        return
+    from pgserver.postgres_server import PostgresServer
+
+    with contextlib.suppress(OSError, ValueError), PostgresServer._lock:
+        for server in list(PostgresServer._instances.values()):
+            server.global_process_id_list.get_and_remove(os.getpid())
+
+
+def _alive(pid: int) -> bool:
+    """A process that is still running (a zombie, ended but not yet reaped, is not)."""
+    import psutil  # pgserver's own dependency
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
     """An opened pool of autocommit connections in UTC. Group statements that must be
     atomic in `async with conn.transaction():`. Raises Unavailable saying where and
@@ -178,7 +231,7 @@ def _ensure_database(admin_url: str, name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-@contextmanager
+@contextlib.contextmanager
 def _file_lock(path: Path):
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
