@@ -2,19 +2,68 @@
 why it will wake next, the command line for an action. Pure text from the core's
 models, shared by every way in."""
 
+import re
 import shlex
 from datetime import datetime
+from typing import Any
 
-from baton.contract import LogEntry, ProjectStatus
+from baton.contract import LogEntry, ProjectStatus, StepStatus
 from baton.durations import format_duration
+from baton.playbook import Condition
 from baton.schedule import zone
 
 
 def when(instant: datetime | None, timezone: str = "UTC") -> str:
+    """The one way Baton shows an instant to people, in a zone and labelled with it:
+    "Sun 2026-11-15 17:00 CET" (the CLI, the dashboard and the messages all use it)."""
     if instant is None:
         return "no fixed date"
     local = instant.astimezone(zone(timezone))
     return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def input_value(value: Any) -> str:
+    """A playbook input's value as people write it: true, 3, 'EU'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def condition(when_: Condition) -> str:
+    """A step's `when` as people read it: "if 'channel-choice' is video", "if
+    include_video", "if region is 'EU'"."""
+    if when_.step:
+        return f"if '{when_.step}' is {when_.option}"
+    if when_.equals is None:
+        return f"if {when_.input}"
+    return f"if {when_.input} is {input_value(when_.equals)}"
+
+
+def sent(step: StepStatus) -> str:
+    """The alerts a step has had, in words: "2 reminders, 1 follow-up" ("none")."""
+    counts = (
+        (step.reminders_sent, "reminder"),
+        (step.follow_ups_sent, "follow-up"),
+        (step.escalations_sent, "escalation"),
+    )
+    said = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts if n]
+    return ", ".join(said) or "none"
+
+
+def step_state(step: StepStatus) -> str:
+    """A step's state as status views show it: "won't run (organic chosen)" for a step
+    whose condition is decided false, "active, OVERDUE", "done (paid)", "active,
+    revision 2"."""
+    if step.wont_run:
+        return f"won't run ({step.wont_run})"
+    text = step.state
+    if step.overdue and step.state == "active":
+        text += ", OVERDUE"
+    if step.option:
+        text += f" ({step.option})"
+    if step.revision > 1:
+        text += f", revision {step.revision}"
+    return text
 
 
 def describe_entry(entry: LogEntry) -> str:
@@ -42,20 +91,20 @@ def outcome(status: ProjectStatus, entries: list[LogEntry]) -> str:
     return "\n".join(lines)
 
 
-def waiting_on(status: ProjectStatus) -> str:
-    """The workflow's current details: which steps wait on whom, and until when."""
+def waiting_on(status: ProjectStatus, timezone: str | None = None) -> str:
+    """The workflow's current details: which steps wait on whom, and until when (in
+    `timezone`, the viewer's; the project's by default)."""
     if status.state != "active":
         return f"Project {status.state}."
     active = [s for s in status.steps if s.state == "active"]
     if not active:
         return "Nothing is active."
+    tz = timezone or status.timezone
     parts = []
     for step in active:
         people = step.waiting_on
         late = " OVERDUE" if step.overdue else ""
-        parts.append(
-            f"'{step.name}' ({', '.join(people)}), due {when(step.due, status.timezone)}{late}"
-        )
+        parts.append(f"'{step.name}' ({', '.join(people)}), due {when(step.due, tz)}{late}")
     return "Waiting on " + "; ".join(parts) + "."
 
 
@@ -118,3 +167,25 @@ def summarize(project: ProjectStatus) -> str:
         slip = (worst.finished_at or worst.due) - (worst.due or worst.finished_at)
         text += f"; the largest slip was '{worst.name}', {format_duration(slip)} late"
     return text
+
+
+URL = re.compile(r"https?://\S+")
+
+
+def url_lines(line: str, width: int) -> list[tuple[str, bool]]:
+    """A line of text as the lines to print in `width` columns, each with whether it
+    must stay whole: a URL that does not fit beside its label stands on a line of its
+    own, never hard-wrapped, so it copies whole."""
+    if not URL.search(line) or len(line) <= width:
+        return [(line, bool(URL.search(line)))]
+    parts: list[tuple[str, bool]] = []
+    rest = line
+    while match := URL.search(rest):
+        before = rest[: match.start()].rstrip()
+        if before.strip():
+            parts.append((before, False))
+        parts.append((match.group(0), True))
+        rest = rest[match.end() :]
+    if rest.strip():
+        parts.append((rest.strip(), False))
+    return parts

@@ -8,8 +8,8 @@ from rich.markup import escape
 
 from baton.wording import when
 from starters.cli.backends import backend
-from starters.cli.common import JsonFlag
-from starters.cli.output import console, print_json
+from starters.cli.common import JsonFlag, Viewer
+from starters.cli.output import console, print_json, say
 
 app = typer.Typer()
 
@@ -21,16 +21,25 @@ def inbox(
     ] = None,
     unread: Annotated[bool, typer.Option("--unread", help="Only messages not yet read.")] = False,
     json: JsonFlag = False,
+    actor: Viewer = None,
 ) -> None:
-    """A person's Baton messages (every message is kept here, whatever else sends it)."""
-    rows = backend().inbox(person, unread)
+    """A person's Baton messages (every message is kept here, whatever else sends it).
+    Times are in the reader's time zone: --as (or the signed-in person), else the
+    mailbox's owner, as in the messages themselves."""
+    way = backend()
+    rows = way.inbox(person or actor, unread)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        console.print(f"No {'unread ' if unread else ''}messages for {escape(person or 'you')}.")
+        whose = escape(person or actor or "you")
+        console.print(f"No {'unread ' if unread else ''}messages for {whose}.")
         return
+    tz = way.viewer_zone(actor or person) or "UTC"
     for row in rows:
         fresh = "" if row.read_at else "[bold]new[/] "
-        console.print(f"{fresh}{when(row.created_at)}  [bold]{escape(row.subject)}[/]")
-        console.print(escape(row.body_text).strip() + "\n", highlight=False)
+        console.print(
+            f"{fresh}{when(row.created_at, tz)}  [bold]{escape(row.subject)}[/]", highlight=False
+        )
+        say(row.body_text.strip())
+        console.print()

@@ -65,7 +65,7 @@ async def project(request: Request, workflow_id: str, me: Viewer):
         p=current,
         steps=[timeline_row(current, step, me.id, now) for step in current.steps],
         log=list(reversed(current.log)),
-        waiting=waiting_on(current),
+        waiting=waiting_on(current, me.timezone),
         workflow_url=services.settings.workflow_url(current.workflow_id),
     )
 
