@@ -28,7 +28,7 @@ from baton.contract import (
     StartProject,
 )
 from baton.errors import Invalid, Refused, invalid
-from baton.people import Person
+from baton.people import Person, check_known, named_by, named_people
 from baton.playbook import Playbook, find_playbook
 from baton.schedule import zone
 from baton.state import closed_reason
@@ -125,6 +125,14 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
                 f"{path}: action {number} at {action.at:%Y-%m-%dT%H:%M:%SZ} comes before "
                 f"start_at {start_at:%Y-%m-%dT%H:%M:%SZ}"
             )
+    known = known_people(people, request, actions)
+    for number, action in enumerate(actions, start=1):
+        try:  # a reassignment to someone the scenario names nowhere: a typo
+            check_known(named_by(action.command), known, "the scenario's `people`")
+        except Invalid as error:
+            raise ScenarioError(f"{path}: action {number}: {error.message}") from None
+    # Everyone named is known: those without details are reachable at the defaults.
+    people = {person_id: people.get(person_id) or Person(id=person_id) for person_id in known}
     return LoadedScenario(
         scenario=scenario,
         playbook=playbook,
@@ -134,6 +142,17 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
         start_at=start_at.replace(microsecond=0),
         until=scenario.until,
     )
+
+
+def known_people(
+    people: dict[str, Person], request: StartProject, actions: list[ScenarioAction]
+) -> list[str]:
+    """Everyone a scenario names: its `people` (and their backups and managers), the
+    assignments, the project manager and whoever acts in its actions. Only these may
+    join the project by a reassignment."""
+    named = {*people, *named_people(request).values(), *(a.command.actor for a in actions)}
+    named |= {p for person in people.values() for p in (person.backup, person.manager) if p}
+    return sorted(named)
 
 
 def _action(path: str, index: int, raw: dict[str, Any]) -> ScenarioAction:
@@ -201,7 +220,7 @@ async def _run(
     today = loaded.start_at.astimezone(zone(loaded.request.timezone)).date()
     catalog = MemoryCatalog(loaded.playbook, loaded.people)
     try:  # refuse a start the workflow would refuse, before anything runs
-        await client.check_start_request(catalog, loaded.request, today)
+        await client.check_start_request(catalog, loaded.request, today, loaded.start_at)
     except Invalid as refused:
         raise ScenarioError(f"the project cannot start: {refused.message}") from None
     say(f"starting '{loaded.request.name}' at {loaded.start_at:%Y-%m-%d %H:%M}Z")

@@ -5,6 +5,7 @@ Errors are mapped here and only here: a `BatonError` is printed as one clear mes
 (exit 1); anything else is a bug, reported as "internal error" with the log file that
 holds its traceback (exit 2; BATON_DEBUG=1 shows the traceback instead)."""
 
+import asyncio
 import contextlib
 import os
 import sys
@@ -14,7 +15,7 @@ import typer
 
 from baton.config import Settings
 from baton.errors import BatonError, report_internal
-from baton.store.database import as_unavailable
+from baton.store.database import as_unavailable, leave_embedded
 from starters.cli import account, dev, messages, people, playbooks, projects, schedules, steps
 from starters.cli.output import fail
 
@@ -79,6 +80,7 @@ def main() -> None:
     # abort a finalizing interpreter ("PyGILState_Release"), turning success into a crash.
     sys.stdout.flush()
     sys.stderr.flush()
+    leave_embedded()  # what the skipped exit handlers would do: no longer using PostgreSQL
     os._exit(code)
 
 
@@ -91,7 +93,7 @@ def run(argv: Sequence[str]) -> int:
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except KeyboardInterrupt:
         return 130
-    except Exception as error:
+    except (Exception, asyncio.CancelledError) as error:  # CancelledError: a bug too
         known = error if isinstance(error, BatonError) else as_unavailable(error)
         if known is not None:
             return _fail(str(known))
@@ -101,7 +103,7 @@ def run(argv: Sequence[str]) -> int:
     return 0
 
 
-def _log_internal(error: Exception) -> str:
+def _log_internal(error: BaseException) -> str:
     """Keep a bug's traceback in the Baton home's log; the file's path, for the message."""
     try:
         home = Settings().home

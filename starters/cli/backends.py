@@ -9,7 +9,6 @@ Each command is written once against this interface; `backend()` picks the way."
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,8 +31,10 @@ from baton.contract import (
     workflow_id_of,
 )
 from baton.errors import BatonError, Invalid, NotFound, Refused, Unavailable
+from baton.people import Person, named_by
 from baton.recurring import RecurringSpec, schedule_id_for
 from baton.store.outbox import InboxMessage, OutboxRepo, OutboxRow
+from baton.store.people import PeopleRepo
 from baton.store.schedule_actions import ScheduleAction, ScheduleActions
 from starters import client
 from starters.cli.common import with_client, with_store
@@ -58,6 +59,14 @@ class Direct:
             raise Invalid("say who you are with --as PERSON (or BATON_USER)", field="--as")
         return given
 
+    def viewer_zone(self, given: str | None) -> str | None:
+        """The time zone of who is looking (--as or BATON_USER), from the people
+        directory (UTC for someone not in it); None when nobody is named."""
+        if not given:
+            return None
+        person = with_store(lambda pool: PeopleRepo(pool).get(given))
+        return person.timezone if person else "UTC"
+
     def start(self, request: StartProject) -> ProjectStatus:
         # Refused before Temporal is contacted, so the reason shows even when it is down.
         with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
@@ -66,6 +75,8 @@ class Direct:
 
     def act(self, project: str, command: Command) -> ActionResult:
         wid = workflow_id_of(project)
+        if named_by(command):  # someone joins (a reassignment): known, before Temporal
+            with_store(lambda pool: client.check_action_request(PostgresCatalog(pool), command))
         return with_client(lambda temporal: client.act(temporal, wid, command))
 
     def status(self, project: str) -> ProjectStatus:
@@ -88,9 +99,7 @@ class Direct:
     def create_schedule(
         self, spec: RecurringSpec, every: str | None, cron: str | None, actor: str | None
     ) -> ScheduleRow:
-        today = spec.occurrence_date(datetime.now(UTC))
-        first = spec.project_for(today)
-        with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), first, today))
+        with_store(lambda pool: client.check_schedule_request(PostgresCatalog(pool), spec))
         queue, who = self.settings.task_queue, actor or OPERATOR
         row = with_client(
             lambda temporal: client.create_schedule(
@@ -150,6 +159,11 @@ class ViaApi:
                 "directly as an operator"
             )
         return self.login.person
+
+    def viewer_zone(self, given: str | None) -> str:
+        """The signed-in person's time zone, as the people directory has it."""
+        self.actor(given)  # another --as is refused, as for an action
+        return Person.model_validate(self.call("GET", "/me")["person"]).timezone
 
     def start(self, request: StartProject) -> ProjectStatus:
         body = request.model_dump(mode="json", exclude_none=True)

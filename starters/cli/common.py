@@ -3,7 +3,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from baton.config import Settings
 from baton.errors import Invalid
+from baton.schedule import parse_day, zone
 from baton.store.database import open_store
 from starters import client as client_layer
 
@@ -33,6 +34,15 @@ Actor = Annotated[
         envvar="BATON_USER",
         help="Who you are (person id, or BATON_USER), when you act directly as an operator; "
         "after `baton login` your token says who you are.",
+    ),
+]
+Viewer = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="BATON_USER",
+        help="Who is looking (person id, or BATON_USER): times are shown in their time "
+        "zone; after `baton login`, in yours.",
     ),
 ]
 
@@ -83,13 +93,38 @@ def template_fields(
     }
 
 
-def parse_date(value: str, flag: str) -> date:
+DATE_FORMS = "YYYY-MM-DD, today, or from today: +45d, +6w, +10bd (business days)"
+Compress = Annotated[
+    bool,
+    typer.Option(
+        "--compress",
+        help="When steps would already be late: spread their due dates between now and the "
+        "launch, in the same order (the project manager is told).",
+    ),
+]
+AllowLate = Annotated[
+    bool,
+    typer.Option("--allow-late", help="When steps would already be late: go on anyway."),
+]
+
+
+def is_iso_date(value: str) -> bool:
+    """Whether `value` is a calendar date as it is (not counted from today)."""
     try:
-        return date.fromisoformat(value)
+        date.fromisoformat(value.strip())
     except ValueError:
-        raise Invalid(
-            f"{flag} {value!r} is not a date; write it as YYYY-MM-DD, like 2026-12-15", field=flag
-        ) from None
+        return False
+    return True
+
+
+def parse_date(value: str, flag: str, timezone: str = "UTC") -> date:
+    """A date typed on the command line: YYYY-MM-DD, `today`, or counted from today
+    (`+45d`, `+6w`, `+10bd`), today being the date in `timezone` (the project's)."""
+    today = datetime.now(UTC).astimezone(zone(timezone)).date()
+    try:
+        return parse_day(value, today, flag)
+    except Invalid as error:
+        raise Invalid(error.message, field=flag) from None
 
 
 def parse_pairs(values: list[str], flag: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """`baton playbook ...`: validate, list, show and plan playbooks."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from baton.durations import format_duration
 from baton.plan import plan_playbook
 from baton.playbook import (
+    Playbook,
     PlaybookError,
     bundled_playbooks,
     find_playbook,
@@ -17,7 +19,8 @@ from baton.playbook import (
     playbook_file,
 )
 from baton.store.playbooks import PlaybookRepo
-from starters.cli.common import JsonFlag, parse_date, with_store
+from baton.wording import condition, input_value, when
+from starters.cli.common import DATE_FORMS, JsonFlag, parse_date, with_store
 from starters.cli.output import console, errors, fail, print_json
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
@@ -85,7 +88,7 @@ def list_(json: JsonFlag = False) -> None:
         when_published = row["published_at"]
         table.add_row(
             row["id"], escape(row["name"]), str(row["version"] or "-"), str(row["steps"]),
-            f"{when_published:%Y-%m-%d %H:%M}" if when_published else "bundled, not yet",
+            when(when_published) if when_published else "bundled, not yet",
         )  # fmt: skip
     console.print(table)
     if len(published) < len(rows):
@@ -124,27 +127,46 @@ def show(
     for role, title in playbook.roles.items():
         roles.add_row(role, title)
     console.print(roles)
-    steps = Table("step", "name", "kind", "who", "after", "due")
+    steps = Table("step", "name", "kind", "who", "after", "due", "runs")
     for step in playbook.steps:
         estimate = format_duration(step.estimate or playbook.default_estimate)
         due = f"{step.due:+d}d" if step.due is not None else f"{estimate} after start"
         steps.add_row(
-            step.id, step.name, step.kind, ", ".join(step.roles), ", ".join(step.depends_on), due
-        )
+            step.id, escape(step.name), step.kind, ", ".join(step.roles),
+            ", ".join(step.depends_on), due, condition(step.when) if step.when else "always",
+        )  # fmt: skip
     console.print(steps)
+    show_inputs(playbook)
+
+
+def show_inputs(playbook: Playbook) -> None:
+    """The inputs a playbook's conditions read, with their defaults (`--input` sets them)."""
+    if not playbook.inputs:
+        return
+    table = Table("input", "default", "what", title="Inputs (baton start --input NAME=VALUE)")
+    for name, spec in playbook.inputs.items():
+        table.add_row(name, input_value(spec.default), escape(spec.description))
+    console.print(table)
+
+
+def named(playbook: Playbook, step_id: str, name: str) -> str:
+    """A step's name, with its condition when it has one: "Shoot video (if include_video)"."""
+    when_ = playbook.step(step_id).when
+    return escape(name) + (f" [dim]({escape(condition(when_))})[/]" if when_ else "")
 
 
 @app.command()
 def plan(
     playbook_id: Annotated[str, typer.Argument(metavar="ID_OR_FILE")],
-    launch: Annotated[str, typer.Option(help="The launch date, YYYY-MM-DD.")],
+    launch: Annotated[str, typer.Option(help=f"The launch date: {DATE_FORMS}.")],
     timezone: Annotated[str, typer.Option(help="The project's IANA time zone.")] = "UTC",
     json: JsonFlag = False,
 ) -> None:
-    """Every step of a playbook on the calendar for a launch date."""
-    launch_date = parse_date(launch, "--launch")
+    """Every step of a playbook on the calendar for a launch date; dues already past
+    and dues on a weekend are marked."""
+    launch_date = parse_date(launch, "--launch", timezone)
     playbook = find_playbook(playbook_id)
-    result = plan_playbook(playbook, launch_date, timezone)
+    result = plan_playbook(playbook, launch_date, timezone, datetime.now(UTC))
     if json:
         print_json(result)
         return
@@ -154,17 +176,28 @@ def plan(
         "kind",
         "owner",
         "due",
+        "note",
         "waits for",
         title=f"{escape(playbook.name)}: {playbook.launch} {launch_date:%a %Y-%m-%d} ({timezone})",
     )
     for step in result.steps:
-        due = f"{step.due:%a %Y-%m-%d %H:%M}" if step.due else "from its start"
+        due = when(step.due, timezone) if step.due else "from its start"
+        marks = [m for m, on in (("[red]past[/]", step.past), ("weekend", step.weekend)) if on]
         table.add_row(
             step.id,
-            escape(step.name),
+            named(playbook, step.id, step.name),
             step.kind,
             ", ".join(step.owners),
             due,
+            ", ".join(marks),
             ", ".join(step.after),
         )
     console.print(table)
+    past = sum(step.past for step in result.steps)
+    if past:
+        console.print(
+            f"{past} step{'s are' if past > 1 else ' is'} due already: choose a later launch, "
+            "or start with --compress (or --allow-late)",
+            highlight=False,
+        )
+    show_inputs(playbook)

@@ -35,8 +35,8 @@ Note = Annotated[str | None, typer.Option(help="Why; shown in `baton schedule li
 
 
 def parse_lead(value: str) -> int:
-    """ "10d" or "10" -> 10 days; "2w" -> 14."""
-    match = re.fullmatch(r"(\d+)\s*([dw]?)", value.strip().lower())
+    """ "10d" or "10" -> 10 days; "2w" (or "+2w") -> 14."""
+    match = re.fullmatch(r"\+?(\d+)\s*([dw]?)", value.strip().lower())
     if not match:
         raise Invalid(
             f"--lead {value!r}: write whole days before the launch, like --lead 10d (or 2w)"
@@ -57,7 +57,11 @@ def create(
         str | None, typer.Option(help="Or a 5-field cron expression, like '0 9 * * 2'.")
     ] = None,
     lead: Annotated[
-        str, typer.Option(help="Days from an occurrence to its project's launch date.")
+        str,
+        typer.Option(
+            help="Days from an occurrence to its project's launch date (10d, 2w); at least "
+            "the playbook's span, so no project starts late."
+        ),
     ] = "0d",
     assign: Assign = [],  # noqa: B006 - typer reads the default, never mutates it
     timezone: Annotated[str, typer.Option(help="IANA time zone of the cadence.")] = "UTC",

@@ -18,8 +18,8 @@ from baton.contract import (
 from baton.errors import validated
 from baton.wording import when
 from starters.cli.backends import backend
-from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg
-from starters.cli.output import console, print_json
+from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg, Viewer
+from starters.cli.output import console, date_column, print_json
 
 app = typer.Typer()
 
@@ -86,16 +86,20 @@ def tasks(
         str | None, typer.Argument(help="Whose work (person id); yours after `baton login`.")
     ] = None,
     json: JsonFlag = False,
+    actor: Viewer = None,
 ) -> None:
-    """A person's active steps across projects: overdue first, then by due."""
-    rows = backend().tasks(person)
+    """A person's active steps across projects: overdue first, then by due. Times are in
+    your time zone (--as, or the signed-in person), else each project's."""
+    way = backend()
+    rows = way.tasks(person or actor)
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
     if not rows:
-        console.print(f"Nothing waits on {escape(person or 'you')}.")
+        console.print(f"Nothing waits on {escape(person or actor or 'you')}.")
         return
-    table = Table("project", "step", "name", "kind", "due", "")
+    viewer = way.viewer_zone(actor)
+    table = Table("project", "step", "name", "kind", date_column("due"), "")
     for row in rows:
         project = row.workflow_id.removeprefix("project-")
         if row.problem:  # this project cannot answer; the others are listed as usual
@@ -106,7 +110,7 @@ def tasks(
             row.step_id,
             escape(row.step),
             row.kind,
-            when(row.due) if row.due else "",
+            when(row.due, viewer or row.timezone) if row.due else "",
             "[red]OVERDUE[/]" if row.overdue else "",
         )
     console.print(table)

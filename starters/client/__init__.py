@@ -9,12 +9,16 @@ own errors end here.
 
 from starters.client.connection import connect, ensure_search_attributes, search_attribute_flags
 from starters.client.projects import (
+    LateStart,
     NotAnswering,
     ProjectNotFound,
     ProjectRow,
     StillStarting,
     TaskRow,
     act,
+    check_action_request,
+    check_people,
+    check_schedule_request,
     check_start_request,
     list_projects,
     start_and_wait,
@@ -36,6 +40,7 @@ from starters.client.schedules import (
 )
 
 __all__ = [
+    "LateStart",
     "NotAnswering",
     "ProjectNotFound",
     "ProjectRow",
@@ -44,6 +49,9 @@ __all__ = [
     "TaskRow",
     "act",
     "cadence_of",
+    "check_action_request",
+    "check_people",
+    "check_schedule_request",
     "check_start_request",
     "connect",
     "create_schedule",

@@ -3,6 +3,7 @@ person's tasks. Temporal's errors end here as BatonErrors."""
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.api.common.v1 import WorkflowExecution
@@ -19,13 +20,16 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.catalog import Catalog
+from activities.catalog import Catalog, check_people
 from baton import contract
 from baton.bounds import PERSON_ID, STEP_ID, is_id
 from baton.contract import ActionResult, Command, ProjectStatus, RunOptions, StartProject
 from baton.errors import Invalid, NotFound, Refused, Unavailable
+from baton.people import named_by, named_people
+from baton.plan import lead_refusal
+from baton.recurring import RecurringSpec
 from baton.schedule import zone
-from baton.state import check_start
+from baton.state import LateDues, check_on_time, check_start, closed_reason
 from workflows.project import (
     NEXT_DUE,
     OVERDUE,
@@ -38,6 +42,11 @@ from workflows.project import (
 
 class ProjectNotFound(NotFound):
     """No project by that slug or workflow id."""
+
+
+class LateStart(Invalid):
+    """A launch that leaves steps due already: the same start with `compress` or
+    `allow_late` would be taken."""
 
 
 class StillStarting(Unavailable):
@@ -61,23 +70,60 @@ class ProjectRow(BaseModel):
     next_due: datetime | None
     overdue: bool | None
     started_at: datetime | None
+    timezone: str | None = None  # the project's (a start through Baton keeps it in the memo)
 
 
 async def check_start_request(
-    catalog: Catalog, request: StartProject, today: date | None = None
+    catalog: Catalog,
+    request: StartProject,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Refuse, before anything starts, a start the workflow would refuse (an unknown
-    playbook or version, a role without anyone, a launch date in the past): `Invalid`
-    naming the field. `today` is where the project is, by default."""
+    playbook or version, a role without anyone, a launch date in the past, a person not
+    in the directory), and a launch that leaves steps due already unless the request
+    says to compress them or to allow it: `Invalid` naming the field. `now` is the wall
+    clock's (a simulation's start instead), `today` its date where the project is, by
+    default."""
     try:
         found = await catalog.playbook(request.playbook, request.playbook_version)
     except NotFound as error:
         raise Invalid(error.message, field=error.field or "playbook") from None
-    today = today or datetime.now(UTC).astimezone(zone(request.timezone)).date()
+    now = now or datetime.now(UTC)
+    today = today or now.astimezone(zone(request.timezone)).date()
     try:
         check_start(request, found.playbook, today)
     except Refused as refused:
         raise Invalid(refused.message, field=refused.field) from None
+    await check_people(catalog, named_people(request))
+    try:
+        check_on_time(request, found.playbook, now)
+    except LateDues as late:
+        raise LateStart(late.message, field=late.field) from None
+    except Refused as refused:
+        raise Invalid(refused.message, field=refused.field) from None
+
+
+async def check_schedule_request(
+    catalog: Catalog, spec: RecurringSpec, now: datetime | None = None
+) -> None:
+    """Refuse, before a schedule is created, one whose projects could not start: what
+    `check_start_request` refuses of today's project, and a lead too short for the
+    playbook's span (every project would start late), naming the shortest that works."""
+    today = spec.occurrence_date(now or datetime.now(UTC))
+    # The lead decides lateness for every occurrence; today's time of day does not.
+    first = spec.project_for(today).model_copy(update={"allow_late": True})
+    await check_start_request(catalog, first, today, now)
+    found = await catalog.playbook(spec.playbook, spec.playbook_version)
+    reason = lead_refusal(found.playbook, spec.lead_days, today)
+    if reason:
+        raise Invalid(reason, field="lead_days")
+
+
+async def check_action_request(catalog: Catalog, command: Command) -> None:
+    """Refuse, before it is sent, an action bringing in someone unknown (a reassignment
+    to a person not in the directory): `Invalid` naming the field."""
+    await check_people(catalog, named_by(command))
 
 
 async def start_project(
@@ -91,7 +137,7 @@ async def start_project(
             task_queue=task_queue,
             static_summary=f"{request.name} ({request.playbook})",
             static_details=f"Project manager: {request.project_manager}",
-            memo={"name": request.name},
+            memo={"name": request.name, "timezone": request.timezone},
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
@@ -134,7 +180,26 @@ async def act(client: Client, workflow_id: str, command: Command) -> ActionResul
             raise (Invalid if cause.type == "Invalid" else Refused)(cause.message) from None
         raise Refused(str(cause)) from None
     except RPCError as error:
-        raise _translate(error, workflow_id) from None
+        ended = error.status == RPCStatusCode.NOT_FOUND and await _ended(client, workflow_id)
+        raise ended or _translate(error, workflow_id) from None
+
+
+async def _ended(client: Client, workflow_id: str) -> Refused | None:
+    """Why a project that has ended takes no more actions: what happened, by whom and
+    when (Temporal itself only says the run is not there to update)."""
+    try:
+        described = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError:
+        return None  # no such project at all
+    if described.status in (None, WorkflowExecutionStatus.RUNNING):
+        return None
+    try:
+        reason = closed_reason(await status(client, workflow_id))
+    except (NotFound, Unavailable):
+        reason = None  # its worker cannot replay it now: say what Temporal knows
+    slug = workflow_id.removeprefix(contract.PROJECT_PREFIX)
+    ended = described.status.name.lower().replace("canceled", "cancelled")
+    return Refused(reason or f"project '{slug}' has ended ({ended}); nothing more can be done")
 
 
 async def status(client: Client, workflow_id: str) -> ProjectStatus:
@@ -173,16 +238,26 @@ async def _rows(client: Client, query: str):
             state = "failed"
         elif execution.status == WorkflowExecutionStatus.TERMINATED:
             state = "terminated"
+        memo = await execution.memo()
         yield ProjectRow(
             workflow_id=execution.id,
-            name=(await execution.memo()).get("name"),
+            name=memo.get("name"),
             playbook=attributes.get(PLAYBOOK),
             state=state,
             owners=list(attributes.get(OWNERS) or []),
             next_due=attributes.get(NEXT_DUE),
             overdue=attributes.get(OVERDUE),
             started_at=execution.start_time,
+            timezone=_known_zone(memo.get("timezone")),
         )
+
+
+def _known_zone(name: Any) -> str | None:
+    """A memo's time zone when it is one (a start straight in Temporal sets any memo)."""
+    try:
+        return zone(name).key if isinstance(name, str) else None
+    except Invalid:
+        return None
 
 
 class TaskRow(BaseModel):
@@ -199,6 +274,7 @@ class TaskRow(BaseModel):
     revision: int = 1
     options: list[str] = []  # a decision step's options, for its buttons
     problem: str | None = None
+    timezone: str = "UTC"  # the project's, for a view with nobody named
 
 
 async def tasks_for(client: Client, person: str) -> list[TaskRow]:
@@ -225,6 +301,7 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
                         overdue=step.overdue,
                         revision=step.revision,
                         options=step.options,
+                        timezone=current.timezone,
                     )
                 )
     far = datetime.max.replace(tzinfo=UTC)

@@ -8,7 +8,6 @@ import contextlib
 import signal
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -17,8 +16,9 @@ from rich.console import Console
 from baton.config import Settings, private_dir
 from baton.errors import BatonError, Unavailable
 from baton.playbook import bundled_playbooks
-from baton.store.database import open_store
+from baton.store.database import open_store, release_embedded
 from baton.store.playbooks import PlaybookRepo
+from baton.wording import url_lines
 from starters import client
 from starters.devstack import demo, temporal_server
 from starters.web.app import create_app
@@ -113,19 +113,18 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
             f"[green]✓[/] Worker and outbox sender running; API on port {settings.api_port}"
         )
         tokens: dict[str, str] = {}
-        project_id = None
+        project = None
         if with_demo:
             tokens = await step(console, "Importing the demo team", demo.ensure_team(pool, home))
-            project_id, started = await step(
+            project = await step(
                 console,
                 "Starting the demo project",
                 demo.ensure_project(client, settings.task_queue),
             )
-            console.print(
-                f"[green]✓[/] Demo project {project_id} "
-                + ("started" if started else "already running (kept from the last run)")
-            )
-        _print_guide(console, settings, tokens, project_id)
+            kept = "started" if project.started else "kept from the last run"
+            console.print(f"[green]✓[/] Demo project {project.workflow_id} {kept}")
+            console.print(f"  {demo.where_it_is(project)}", highlight=False, soft_wrap=True)
+        _print_guide(console, settings, tokens, project)
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
             [stopper, *tasks.values()], return_when=asyncio.FIRST_COMPLETED
@@ -138,6 +137,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
             raise ComponentFailed("Temporal dev server", f"exited; see {home / 'temporal.log'}")
     finally:
         stop.set()
+        users: list[int] | None = None  # who else still uses the embedded PostgreSQL
         with console.status("Stopping…"):
             # In order: no new requests, the worker's work in flight, Temporal, PostgreSQL.
             if "API" in tasks:
@@ -150,6 +150,18 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
                 await temporal_server.stop(server)
                 (home / temporal_server.PID_FILE).unlink(missing_ok=True)
             await pool.close()
+            # The embedded PostgreSQL is shared: stopped unless another process uses it.
+            if not settings.database_url:
+                users = await asyncio.to_thread(release_embedded, home / "pg")
+        if users == []:
+            console.print("[green]✓[/] stopped PostgreSQL")
+        elif users:
+            pids = ", ".join(str(pid) for pid in users)
+            console.print(
+                "[yellow]![/] PostgreSQL left running: another Baton process still uses it "
+                f"(pid {pids})",
+                highlight=False,
+            )
         console.print(f"Stopped. Data kept in {home}.")
 
 
@@ -198,50 +210,39 @@ async def _started(api: uvicorn.Server, task: asyncio.Task) -> None:
     raise ComponentFailed("API", "did not start within 15 s")
 
 
-def _print_guide(console: Console, settings: Settings, tokens: dict, project_id) -> None:
+def _print_guide(
+    console: Console, settings: Settings, tokens: dict, project: demo.DemoProject | None
+) -> None:
     api = f"http://localhost:{settings.api_port}"
     console.print()  # addresses stay on one line, whatever the width: they are copied
     console.print(f"Temporal Web UI:  {settings.temporal_ui_url}", soft_wrap=True)
     console.print(f"API docs:         {api}/docs", soft_wrap=True)
     console.print(f"Dashboard:        {api}/", soft_wrap=True)
-    if project_id:
-        console.print(f"Demo project:     {settings.workflow_url(project_id)}", soft_wrap=True)
+    if project:
+        url = settings.workflow_url(project.workflow_id)
+        for part, whole in url_lines(f"Demo project:     {url}", console.width):
+            console.print(part, soft_wrap=whole, highlight=False)  # a long URL on its own
     if tokens:
         console.print("\nDemo people's API tokens (sign in to the dashboard with one):")
         for person, token in tokens.items():
             console.print(f"  {person:6} {token}")
-        sam = tokens.get("sam", "")
-        console.print(
-            "\nNext, in another terminal:\n"
-            "  export PATH=$PWD/.venv/bin:$PATH\n"
-            + _exports(settings)
-            + f"  baton status {demo.PROJECT_SLUG}\n"
-            f"  baton tasks sam\n"
-            f"  baton complete {demo.PROJECT_SLUG} idea --as sam\n"
-            f"  curl -H 'Authorization: Bearer {sam}' {api}/api/me/tasks\n"
-            "  baton inbox sam",
-            highlight=False,
-            soft_wrap=True,
-        )
-    else:
-        launch = (datetime.now(UTC) + timedelta(days=35)).date()
-        console.print(
-            "\nNext, in another terminal (with .venv/bin on PATH):\n"
-            f"  baton start blog-post --name 'My first post' --launch {launch} --pm pat \\\n"
-            "    --assign strategist=sam --assign seo=sam --assign writer=alice \\\n"
-            "    --assign designer=dana --assign social=sol --assign stakeholder=stu\n"
-            "  baton status my-first-post",
-            highlight=False,
-        )
+    commands = demo.next_commands(project, tokens, api) if project else [demo.START_EXAMPLE]
+    exports = ["export PATH=$PWD/.venv/bin:$PATH", *_exports(settings)]
+    console.print(
+        "\nNext, in another terminal:\n" + "".join(f"  {line}\n" for line in exports + commands),
+        highlight=False,
+        soft_wrap=True,
+        end="",
+    )
     console.print("\nCtrl-C stops everything.")
 
 
-def _exports(settings: Settings) -> str:
+def _exports(settings: Settings) -> list[str]:
     """The settings a second terminal needs when `baton dev` runs on other ports."""
     lines = []
     if settings.dev_port != 7233:
-        lines.append(f"  export TEMPORAL_ADDRESS={settings.temporal_address}")
-        lines.append(f"  export TEMPORAL_UI_URL={settings.temporal_ui_url}")
+        lines.append(f"export TEMPORAL_ADDRESS={settings.temporal_address}")
+        lines.append(f"export TEMPORAL_UI_URL={settings.temporal_ui_url}")
     if settings.home != Path(".baton"):
-        lines.append(f"  export BATON_HOME={settings.home}")
-    return "".join(f"{line}\n" for line in lines)
+        lines.append(f"export BATON_HOME={settings.home}")
+    return lines

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from activities.postgres import PostgresCatalog
 from baton.bounds import ID_MAX, STEP_ID, Link, Name, PersonId, PlanDate, Text, is_id
 from baton.contract import (
     ActionResult,
@@ -17,7 +18,7 @@ from baton.contract import (
     Reschedule,
     ReviewStep,
 )
-from baton.errors import NotFound
+from baton.errors import NotFound, validated
 from starters import client
 from starters.web.api.projects import ProjectRef, ProjectView, project_view, workflow_id
 from starters.web.deps import Me, Services, ServicesDep, current_person
@@ -44,7 +45,9 @@ class Complete(BaseModel):
 class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approve: bool
-    comment: Text | None = Field(None, description="Why; sent with a rejection.")
+    comment: Text | None = Field(
+        None, description="Why: required with a rejection (sent with the rework notice)."
+    )
 
 
 class Choose(BaseModel):
@@ -60,6 +63,10 @@ class Reassign(BaseModel):
 class NewLaunchDate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     launch_date: PlanDate
+    compress: bool = Field(
+        False, description="When steps would already be late: spread their dues before the launch."
+    )
+    allow_late: bool = Field(False, description="When steps would already be late: go on anyway.")
 
 
 class Cancel(BaseModel):
@@ -78,12 +85,13 @@ async def _act(
     services: Services, project: str, command: Command, step_id: str | None = None
 ) -> ActionView:
     """Send one action as the workflow's validated update; unknown project or step: 404,
-    refused: 409 with the reason."""
+    an unknown person to reassign to: 422, refused: 409 with the reason."""
     wid = workflow_id(project)
     current = await client.status(services.client, wid)
     if step_id is not None and step_id not in {step.id for step in current.steps}:
         known = ", ".join(step.id for step in current.steps)
         raise NotFound(f"project '{current.slug}' has no step '{step_id}'; steps are: {known}")
+    await client.check_action_request(PostgresCatalog(services.pool), command)
     result = await client.act(services.client, wid, command)
     after = await client.status(services.client, wid)
     return ActionView(**dict(result), status=project_view(services, after))
@@ -106,9 +114,8 @@ async def review(
     project: ProjectRef, step_id: str, body: Review, me: Me, services: ServicesDep
 ) -> ActionView:
     """A rejection sends the work back for rework (revision + 1)."""
-    command = ReviewStep(
-        step_id=step_ref(step_id), actor=me.id, approve=body.approve, comment=body.comment
-    )
+    fields = {"step_id": step_ref(step_id), "actor": me.id, **body.model_dump()}
+    command = validated(ReviewStep, fields)  # a rejection without a reason: 422
     return await _act(services, project, command, step_id)
 
 
@@ -133,8 +140,11 @@ async def reassign(
 async def reschedule(
     project: ProjectRef, body: NewLaunchDate, me: Me, services: ServicesDep
 ) -> ActionView:
-    """Due dates and reminders of unfinished steps move with it; not into the past."""
-    return await _act(services, project, Reschedule(actor=me.id, launch_date=body.launch_date))
+    """Due dates and reminders of unfinished steps move with it; not into the past. A
+    launch that leaves unfinished steps due already is a 409 unless `compress` (their dues
+    are spread between now and the launch, and the PM told) or `allow_late` is set."""
+    command = Reschedule(actor=me.id, **body.model_dump())
+    return await _act(services, project, command)
 
 
 @router.post("/projects/{project}/cancel", summary="Cancel a project (PM)")

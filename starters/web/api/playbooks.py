@@ -1,6 +1,6 @@
 """Playbooks: list, show, plan, validate and (admins) publish."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -78,9 +78,10 @@ async def plan(
     ] = None,
 ) -> Plan:
     """Every step of a published playbook with its owner roles and due instant for a
-    launch date, in the project's time zone."""
+    launch date, in the project's time zone; `past` marks a due already passed,
+    `weekend` one on a Saturday or Sunday."""
     playbook, _ = await PlaybookRepo(services.pool).get(playbook_id, version)
-    return plan_playbook(playbook, launch, timezone)
+    return plan_playbook(playbook, launch, timezone, datetime.now(UTC))
 
 
 @router.post(

@@ -10,6 +10,7 @@ from activities.postgres import PostgresCatalog
 from baton.bounds import ID_MAX, bounded_text
 from baton.contract import ProjectStatus, StartProject, workflow_id_of
 from baton.errors import NotFound
+from baton.people import Person
 from baton.store.people import PeopleRepo
 from starters import client
 from starters.client import ProjectRow
@@ -54,7 +55,17 @@ async def start(
     """One durable run of a playbook, with the contract's start input, started by the
     project's manager or an admin (recorded as `started_by`). Answers once the first
     steps are handed out. An unknown playbook or version, a role without anyone,
-    or a launch date in the past is a 422 naming the field."""
+    or a launch date in the past is a 422 naming the field; so is a launch that leaves
+    steps due already ("3 steps would already be late ..."), unless `compress` (their
+    dues are spread between now and the launch, and the PM told) or `allow_late`."""
+    status = await start_as(services, me, request)
+    response.headers["Location"] = f"/api/projects/{status.slug}"
+    return project_view(services, status)
+
+
+async def start_as(services: Services, me: Person, request: StartProject) -> ProjectStatus:
+    """Start a project as `me` (the API and the dashboard): the project's manager or an
+    admin may (else 403), recorded as `started_by`; checked before anything starts."""
     if request.project_manager != me.id and not await PeopleRepo(services.pool).is_admin(me.id):
         raise HTTPException(
             403,
@@ -63,9 +74,7 @@ async def start(
         )
     request = request.model_copy(update={"started_by": me.id})  # the token says who
     await client.check_start_request(PostgresCatalog(services.pool), request)
-    status = await client.start_and_wait(services.client, request, services.settings.task_queue)
-    response.headers["Location"] = f"/api/projects/{status.slug}"
-    return project_view(services, status)
+    return await client.start_and_wait(services.client, request, services.settings.task_queue)
 
 
 @router.get("/projects", summary="List projects")

@@ -1,6 +1,5 @@
 """Recurring projects as Temporal Schedules: list, create, show, pause, resume, delete."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -62,11 +61,11 @@ async def _changeable(schedule_id: str, me: Person, services: Services) -> Sched
 async def create_recurring(body: NewSchedule, me: Me, services: ServicesDep) -> ScheduleRow:
     """A Temporal Schedule starting one project per occurrence, its launch date the
     occurrence's date plus `lead_days`, with the same assignments each time. Its project
-    manager or an admin creates it; who did is recorded."""
+    manager or an admin creates it; who did is recorded. A lead too short for the
+    playbook (its first step would be due before the occurrence) is a 422 naming the
+    shortest that works."""
     await may_change(me, body.spec.project_manager, services)
-    today = body.spec.occurrence_date(datetime.now(UTC))
-    catalog = PostgresCatalog(services.pool)
-    await client.check_start_request(catalog, body.spec.project_for(today), today)
+    await client.check_schedule_request(PostgresCatalog(services.pool), body.spec)
     row = await client.create_schedule(
         services.client,
         body.spec,

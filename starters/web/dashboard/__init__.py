@@ -2,6 +2,7 @@
 the API.
 
 - `pages`     the board, a project's timeline, my tasks with buttons, the mailbox
+- `start`     the start form (a launch too soon: compress, or start anyway)
 - `auth`      signing in with a token (failures limited), signing out (POST only)
 - `links`     one-click action links from messages, with confirmation
 - `calendar`  a person's calendar feed (.ics) under its own revocable key
@@ -11,8 +12,8 @@ the API.
 
 from fastapi import APIRouter
 
-from starters.web.dashboard import auth, calendar, links, pages
+from starters.web.dashboard import auth, calendar, links, pages, start
 
 router = APIRouter(include_in_schema=False)
-for part in (pages, auth, links, calendar):
+for part in (pages, start, auth, links, calendar):
     router.include_router(part.router)

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from baton.contract import ChooseOption, Command, CompleteStep, ReviewStep
-from baton.errors import Invalid
+from baton.errors import Invalid, validated
 from baton.wording import describe_entry, when
 from starters.web.dashboard import csrf
 from starters.web.deps import get_services
@@ -170,7 +170,8 @@ def command_for(action: str, step_id: str, actor: str, fields: dict[str, str]) -
     if action == "complete":
         return CompleteStep(step_id=step_id, actor=actor, note=text)
     if action in ("approve", "reject"):
-        return ReviewStep(step_id=step_id, actor=actor, approve=action == "approve", comment=text)
+        review = {"step_id": step_id, "actor": actor, "approve": action == "approve"}
+        return validated(ReviewStep, review | {"comment": text})  # a rejection needs a reason
     if action == "choose":
         option = (fields.get("option") or "").strip()
         if not option:
