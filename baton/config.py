@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,13 +27,21 @@ class Settings(BaseSettings):
     dev_port: int = Field(7233, validation_alias="BATON_TEMPORAL_PORT")
     dev_ui_port: int = Field(8233, validation_alias="BATON_TEMPORAL_UI_PORT")
     api_port: int = Field(8000, validation_alias="BATON_API_PORT")
-    public_url: str = Field("http://localhost:8000", validation_alias="BATON_PUBLIC_URL")
+    # Where people reach the dashboard (message links, the calendar feed); by default
+    # this machine's API port.
+    public_url: str = Field("", validation_alias="BATON_PUBLIC_URL")
     secret_key: str | None = Field(None, validation_alias="BATON_SECRET_KEY")
     sendgrid_api_key: str | None = Field(None, validation_alias="SENDGRID_API_KEY")
     sendgrid_host: str = Field("https://api.sendgrid.com", validation_alias="SENDGRID_HOST")
     email_from: str = Field("Baton <baton@localhost>", validation_alias="BATON_EMAIL_FROM")
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    @model_validator(mode="after")
+    def _public_url_on_the_api_port(self) -> "Settings":
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.api_port}"
+        return self
 
     @property
     def channels(self) -> set[str]:

@@ -107,12 +107,22 @@ def late_refusal(late: list[tuple[str, datetime]], timezone: str, verb: str = "s
     """Why a launch is refused, and the three ways on: "3 steps would already be late
     (first: 'idea' due Sun 2026-11-15 17:00 CET); choose a later launch, or --compress ..."
     """
+    return f"{late_summary(late, timezone)}; {late_choices(verb)}"
+
+
+def late_summary(late: list[tuple[str, datetime]], timezone: str) -> str:
+    """ "3 steps would already be late (first: 'idea' due Sun 2026-11-15 17:00 CET)"."""
     first, due = late[0]
     count = f"{len(late)} steps" if len(late) > 1 else "1 step"
     which = "first: " if len(late) > 1 else ""
+    return f"{count} would already be late ({which}'{first}' due {when(due, timezone)})"
+
+
+def late_choices(verb: str = "start") -> str:
+    """The ways on from a late launch, as the command line offers them (a page with
+    buttons for them says so in its own words)."""
     return (
-        f"{count} would already be late ({which}'{first}' due {when(due, timezone)}); choose "
-        "a later launch, or --compress to fit them between now and the launch, or "
+        "choose a later launch, or --compress to fit them between now and the launch, or "
         f"--allow-late to {verb} anyway"
     )
 

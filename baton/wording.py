@@ -80,14 +80,14 @@ def describe_entry(entry: LogEntry) -> str:
     return text
 
 
-def outcome(status: ProjectStatus, entries: list[LogEntry]) -> str:
-    """What an action did, for the person who took it."""
+def outcome(status: ProjectStatus, entries: list[LogEntry], timezone: str | None = None) -> str:
+    """What an action did, for the person who took it (times in `timezone`, theirs)."""
     done = [describe_entry(e) for e in entries if e.recipient is None]
     told = sorted({e.recipient for e in entries if e.recipient})
     lines = done or ["nothing changed"]
     if told:
         lines.append(f"told: {', '.join(told)}")
-    lines.append(waiting_on(status))
+    lines.append(waiting_on(status, timezone))
     return "\n".join(lines)
 
 

@@ -121,6 +121,10 @@ def test_make_run_brings_up_the_stack_and_resumes(workdir):
             headers=sam, json={"note": "from the API"}, timeout=30,
         )  # fmt: skip
         assert done.status_code == 200, done.text
+        # The one-click links in messages lead to this API's port (not a default one).
+        inbox = httpx.get(f"{api}/api/me/inbox", headers=sam, timeout=30).json()
+        urls = [u for m in inbox for u in re.findall(r"https?://\S+", m["body_text"])]
+        assert urls and all(u.startswith(f"http://localhost:{ports['api']}/") for u in urls)
 
         cli = subprocess.run(
             [str(VENV / "bin" / "baton"), "complete", "demo-spring-launch-post", "keywords",

@@ -309,6 +309,12 @@ async def test_times_are_in_the_viewers_zone_or_else_the_projects_and_always_lab
     assert in_new_york in listed
     assert in_berlin in await eventually(lambda: _output_with(run, slug, "projects"))
 
+    # What an action answers is in the actor's zone too: sam (Berlin) is next.
+    done = await run("complete", slug, "idea", "--as", "nyla", columns=200)
+    assert done.returncode == 0, done.stderr
+    keywords = (await projects.status(client, f"project-{slug}")).step("keywords")
+    assert f"(sam), due {when(keywords.due, NEW_YORK)}" in " ".join(done.stdout.split())
+
 
 async def _output_with(run, text: str, *args: str) -> str | None:
     result = await run(*args, columns=200)

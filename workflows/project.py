@@ -240,7 +240,10 @@ class MarketingProject:
         self.commit(transition)
         status = self.current.status()
         return ActionResult(
-            message=wording.outcome(status, transition.entries),
+            # In the actor's own time zone: the answer is theirs to read.
+            message=wording.outcome(
+                status, transition.entries, self.current.person(command.actor).timezone
+            ),
             state=status.state,
             entries=transition.entries,
         )

@@ -139,11 +139,20 @@ class Site:
         return await projects.status(self.services.client, workflow_id)
 
     def link(
-        self, person: str, workflow_id: str, step_id: str, action: str, expires_in=None
+        self,
+        person: str,
+        workflow_id: str,
+        step_id: str,
+        action: str,
+        expires_in=None,
+        revision: int | None = None,
     ) -> str:
-        """A one-click link as the worker signs them (path only)."""
+        """A one-click link as the worker signs them (path only); for one round of the
+        step when `revision` is given."""
         expires_at = datetime.now(UTC) + (expires_in or timedelta(days=14))
-        token = sign(self.settings.secret(), person, workflow_id, step_id, action, expires_at)
+        token = sign(
+            self.settings.secret(), person, workflow_id, step_id, action, expires_at, revision
+        )
         return action_url("", token)
 
 

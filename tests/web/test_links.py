@@ -4,7 +4,7 @@ once, and every bad link gets its own page (400 not valid, 410 expired, 409 used
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from baton.contract import CompleteStep
+from baton.contract import CompleteStep, ReviewStep
 from baton.links import verify
 from baton.store.used_links import UsedLinksRepo
 from starters.client import act
@@ -218,7 +218,6 @@ async def test_choose_from_my_tasks(site):
 async def test_a_link_for_an_earlier_round_is_out_of_date_and_acts_on_nothing(site):
     """The approval's link of round 1, opened after a rejection sent the work back: the
     page says so, and neither a look nor a post changes anything."""
-    from baton.contract import ReviewStep
     from baton.links import action_url, sign
 
     project = await site.start()
@@ -252,5 +251,29 @@ async def test_a_link_for_an_earlier_round_is_out_of_date_and_acts_on_nothing(si
         shown = await anyone.get(old)
         assert shown.status_code == 409
         assert "sent back for rework and has been re-submitted since" in shown.text
-        assert "The newer message about it has the live link" in shown.text
+        assert "The newer review request has the live link" in shown.text
     assert (await site.status(project.workflow_id)).step("approve-outline").approvals == []
+    # Approved since: the old link has nothing left to do, and says so.
+    for approver in ("sam", "stu"):
+        review = ReviewStep(step_id="approve-outline", actor=approver, approve=True)
+        await act(site.services.client, project.workflow_id, review)
+    async with site.http() as anyone:
+        shown = await anyone.get(old)
+        assert shown.status_code == 409
+        assert "this revision is done" in shown.text and "Nothing is left to do" in shown.text
+
+
+async def test_a_task_link_from_before_a_rework_points_to_the_rework_message(site):
+    project = await site.start()
+    for step, owner in (("idea", "sam"), ("keywords", "sam"), ("outline", "alice")):
+        await act(
+            site.services.client, project.workflow_id, CompleteStep(step_id=step, actor=owner)
+        )
+    old = site.link("alice", project.workflow_id, "outline", "complete", revision=1)
+    rejection = ReviewStep(step_id="approve-outline", actor="sam", approve=False, comment="no")
+    await act(site.services.client, project.workflow_id, rejection)
+    async with site.http() as anyone:
+        shown = await anyone.get(old)
+    assert shown.status_code == 409
+    assert "now at revision 2: it was sent back for rework since" in shown.text
+    assert "The rework message has the live link" in shown.text

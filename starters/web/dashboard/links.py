@@ -66,8 +66,14 @@ def _check(request: Request, token: str) -> ActionClaim | HTMLResponse:
     return claim
 
 
-def _already_used(request: Request, used: UsedLink) -> HTMLResponse:
-    return page(request, "link_used.html", 409, used=used)
+def _already_used(request: Request, used: UsedLink, tz: str) -> HTMLResponse:
+    return page(request, "link_used.html", 409, used=used, tz=tz)
+
+
+async def _zone_of(request: Request, person_id: str) -> str:
+    """The time zone of the person a link is for: its pages speak in it."""
+    person = await PeopleRepo(get_services(request).pool).get(person_id)
+    return person.timezone if person else "UTC"
 
 
 @router.get("/act/{token}", response_class=HTMLResponse)
@@ -77,7 +83,7 @@ async def confirm(request: Request, token: str):
         return claim
     used = await UsedLinksRepo(get_services(request).pool).get(claim.nonce)
     if used is not None:
-        return _already_used(request, used)
+        return _already_used(request, used, await _zone_of(request, claim.person))
     return await _confirmation(request, claim, token)
 
 
@@ -115,12 +121,7 @@ def out_of_date(request: Request, claim: ActionClaim, step: StepStatus) -> HTMLR
     work back since): it acts on nothing, and the newer message has a link of its own."""
     if claim.revision is None or claim.revision == step.revision:
         return None
-    if step.state == "active":
-        since = "the work was sent back for rework and has been re-submitted since"
-        then = "The newer message about it has the live link; use that one."
-    else:
-        since = "the work was sent back for rework since, and is not re-submitted yet"
-        then = "When it is, a new message brings a live link."
+    since, then = _since(step)
     return error_page(
         request,
         409,
@@ -128,6 +129,29 @@ def out_of_date(request: Request, claim: ActionClaim, step: StepStatus) -> HTMLR
         f"It was for revision {claim.revision} of '{step.name}', which is now at revision "
         f"{step.revision}: {since}.",
         f"{then} Your tasks on the dashboard always show the current state.",
+    )
+
+
+def _since(step: StepStatus) -> tuple[str, str]:
+    """What happened to a step since an earlier round's link was sent, and what now."""
+    if step.state == "waiting":
+        return (
+            "the work was sent back for rework and is not re-submitted yet",
+            "When it is, a new message brings a live link.",
+        )
+    if step.state == "active" and step.kind == "approval":
+        return (
+            "the work was sent back for rework and has been re-submitted since",
+            "The newer review request has the live link; use that one.",
+        )
+    if step.state == "active":
+        return (
+            "it was sent back for rework since",
+            "The rework message has the live link; use that one.",
+        )
+    return (
+        f"the work was sent back for rework since, and this revision is {step.state}",
+        "Nothing is left to do with this link.",
     )
 
 
@@ -155,10 +179,13 @@ async def perform(request: Request, token: str):
                 found = await links.get(claim.nonce)
                 if found is None:  # cannot happen: a conflict means a committed row
                     return error_page(request, 409, "This link was already used", "Try the CLI.")
-                return _already_used(request, found)
+                return _already_used(request, found, await _zone_of(request, claim.person))
             # A refusal leaves the block with its exception: the claim is rolled back.
             result = await client.act(services.client, claim.workflow_id, command)
             await used.record(f"done: {result.message.splitlines()[0]}")
     except Refused as refused:
-        return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason)
-    return page(request, "act_done.html", claim=claim, ok=True, text=result.message)
+        tz = await _zone_of(request, claim.person)
+        return page(request, "act_done.html", 422, claim=claim, ok=False, text=refused.reason,
+                    tz=tz)  # fmt: skip
+    tz = await _zone_of(request, claim.person)
+    return page(request, "act_done.html", claim=claim, ok=True, text=result.message, tz=tz)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from baton.bounds import STEP_ID, is_id
 from baton.contract import StartProject
 from baton.errors import BatonError, NotFound, validated
-from baton.plan import is_compression
+from baton.plan import is_compression, late_choices
 from baton.playbook import Playbook
 from baton.schedule import DAY_FORMS, parse_day, zone
 from baton.store.people import PeopleRepo
@@ -48,7 +48,10 @@ async def start(request: Request, me: Viewer):
         start_request = _request(playbook, fields, choice)
         status = await start_as(services, me, start_request)
     except LateStart as late:
-        return await _form(request, me, fields, problem=late.message, late=True)
+        # The buttons below the message are this page's --compress and --allow-late.
+        buttons = "choose a later launch, or one of the two buttons below"
+        problem = late.message.replace(late_choices("start"), buttons)
+        return await _form(request, me, fields, problem=problem, late=True)
     except (BatonError, HTTPException) as error:
         message = error.detail if isinstance(error, HTTPException) else str(error)
         return await _form(request, me, fields, problem=str(message))
