@@ -92,8 +92,13 @@ async def test_a_project_that_continued_as_new_is_listed_once(baton, temporal):
         lambda answer: any(row["workflow_id"] == handle.id for row in answer.json()),
     )
     assert [row["workflow_id"] for row in listed.json()].count(handle.id) == 1
-    tasks = (await baton["alice"].get("/api/me/tasks")).json()
-    assert [(t["workflow_id"], t["step_id"]) for t in tasks].count((handle.id, "outline")) == 1
+    # Visibility lags each change a moment: wait until alice's owner attribute shows.
+    tasks = await eventually(
+        lambda: baton["alice"].get("/api/me/tasks"),
+        lambda answer: any(t["workflow_id"] == handle.id for t in answer.json()),
+    )
+    pairs = [(t["workflow_id"], t["step_id"]) for t in tasks.json()]
+    assert pairs.count((handle.id, "outline")) == 1
     await handle.terminate(reason="test finished")
 
 
