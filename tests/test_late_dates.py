@@ -33,8 +33,8 @@ from baton.store.database import open_pool
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from tests import pg
+from tests.shared_worker import worker_on_shared_server
 from tests.workflow.conftest import BLOG_TEAM
-from workers.main import build_worker
 
 BATON = str(Path(sys.executable).parent / "baton")
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,11 +335,9 @@ async def stack(temporal, tmp_path_factory):
         "BATON_USER": "",
     }
     try:
-        async with build_worker(temporal.client, queue, PostgresCatalog(pool), recorder):
+        catalog = PostgresCatalog(pool)
+        async with worker_on_shared_server(temporal.client, queue, catalog, recorder):
             yield env
-            running = f"TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"
-            async for execution in temporal.client.list_workflows(running):
-                await temporal.client.get_workflow_handle(execution.id).terminate(reason="done")
     finally:
         await pool.close()
         pg.drop_database(url)

@@ -32,7 +32,7 @@ from baton.store.playbooks import PlaybookRepo
 from baton.wording import url_lines, when
 from starters.client import projects
 from tests import pg
-from workers.main import build_worker
+from tests.shared_worker import worker_on_shared_server
 
 BATON = str(Path(sys.executable).parent / "baton")
 NEW_YORK = "America/New_York"
@@ -240,7 +240,8 @@ async def cli(temporal, tmp_path_factory):
 
     recorder = PostgresRecorder(pool, signer, set())
     try:
-        async with build_worker(temporal.client, queue, PostgresCatalog(pool), recorder):
+        catalog = PostgresCatalog(pool)
+        async with worker_on_shared_server(temporal.client, queue, catalog, recorder):
             yield run, start, temporal.client, pool
     finally:
         await pool.close()

@@ -32,12 +32,12 @@ from baton.recurring import CadenceError, Occurrence, RecurringSpec, parse_cron,
 from baton.schedule import zone
 from starters.client import projects, schedules
 from tests import pg
+from tests.shared_worker import worker_on_shared_server
 from tests.workflow.conftest import (  # noqa: F401 - env is a fixture
     TEAM_DIRECTORY,
     env,
     project_worker,
 )
-from workers.main import build_worker
 from workflows.recurring import RecurringProject
 
 BATON = str(Path(sys.executable).parent / "baton")
@@ -119,13 +119,8 @@ async def scheduled(dev_server):
     client = await Client.connect(dev_server, data_converter=pydantic_data_converter)
     queue = f"schedules-{uuid.uuid4().hex[:6]}"
     catalog = MemoryCatalog(find_playbook("newsletter"), TEAM_DIRECTORY)
-    async with build_worker(client, queue, catalog, MemoryRecorder()):
+    async with worker_on_shared_server(client, queue, catalog, MemoryRecorder()):
         yield client, queue
-        # The dev server is the session's: leave no project without a worker behind,
-        # or other tests listing projects would wait on them.
-        running = f"TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"
-        async for execution in client.list_workflows(running):
-            await client.get_workflow_handle(execution.id).terminate(reason="test finished")
 
 
 async def test_a_weekly_schedule_starts_a_project_when_triggered(scheduled):
