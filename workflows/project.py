@@ -6,6 +6,7 @@ out each transition's effects with one activity call. Handlers change state
 synchronously and queue the effects; the main loop delivers them in order.
 """
 
+import asyncio
 import contextlib
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,21 +73,42 @@ class MarketingProject:
             await self.start()
         else:
             self.publish()
-        while True:
-            await self.flush()
-            if self.current.state != "active":
-                break
-            if self.should_continue_as_new():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                await self.flush()
-                workflow.continue_as_new(args=[self.request, self.current, self.options])
-            await self.wait_for_message_or_clock()
+        try:
+            await self.live()
+        except asyncio.CancelledError:
+            await self.cancelled_in_temporal()
+            raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.flush()
         # Runs from before this ended a cancelled project as "Completed" in Temporal.
         if self.current.state == "cancelled" and workflow.patched("close-cancelled-as-canceled"):
             await self.close_as_cancelled()
         return self.current.status()
+
+    async def live(self) -> None:
+        """Until the project ends: deliver effects, wait for a message or the clock."""
+        while True:
+            await self.flush()
+            if self.current.state != "active":
+                return
+            if self.should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self.flush()
+                workflow.continue_as_new(args=[self.request, self.current, self.options])
+            await self.wait_for_message_or_clock()
+
+    async def cancelled_in_temporal(self) -> None:
+        """A cancellation asked of Temporal itself (the Web UI's button, `temporal workflow
+        cancel`) cancels the project as its manager would, so the status, the lists and
+        the people it waited on all know; the run then ends as Canceled."""
+        if self.project is None or self.current.state != "active":
+            return  # still starting, or our own request after a cancel_project
+        if not workflow.patched("temporal-cancel-cancels-the-project"):
+            return  # runs from before this ended without a word
+        reason = "cancelled in Temporal (Request Cancellation)"
+        command = CancelProject(actor=self.current.project_manager, reason=reason)
+        self.commit(core.apply(self.current, command, self.now()))
+        await self.flush()
 
     async def close_as_cancelled(self) -> None:
         """End as "Canceled" in Temporal's own status (the UI's status column), not as

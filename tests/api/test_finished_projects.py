@@ -79,3 +79,25 @@ async def test_a_rejection_without_a_reason_is_refused_at_the_cli(baton, tmp_pat
     assert "a rejection needs a reason" in bare.stderr
     status = (await baton["pat"].get(f"/api/projects/{slug}")).json()
     assert all(not step["approvals"] for step in status["steps"])  # nothing changed
+
+
+async def test_a_cancellation_asked_of_temporal_cancels_the_project_as_its_pm_would(baton):
+    """The Web UI's "Request Cancellation" (here the same request from a client): the
+    project reads cancelled, its people are told, and Temporal shows it Canceled."""
+    project = await baton.start()
+    slug, workflow_id = project["slug"], project["workflow_id"]
+    handle = baton.services.client.get_workflow_handle(workflow_id)
+    await handle.cancel()
+    await eventually(
+        lambda: handle.describe(), lambda d: d.status == WorkflowExecutionStatus.CANCELED
+    )
+    shown = (await baton["pat"].get(f"/api/projects/{slug}")).json()
+    assert (shown["state"], shown["cancelled_by"]) == ("cancelled", "pat")
+    assert shown["cancel_reason"] == "cancelled in Temporal (Request Cancellation)"
+    assert {step["state"] for step in shown["steps"]} == {"cancelled"}
+    inbox = await eventually(
+        lambda: baton["sam"].get("/api/me/inbox"),
+        lambda r: any(m["kind"] == "cancelled" and m["workflow_id"] == workflow_id
+                      for m in r.json()),
+    )  # fmt: skip
+    assert inbox.status_code == 200
