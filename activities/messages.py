@@ -14,7 +14,11 @@ from baton.people import Person
 from baton.playbook import Playbook
 from baton.store.outbox import OutboxMessage
 
+# A link lives 14 days, or until a week after its step's due when that is later (a step
+# assigned a month ahead keeps a working link), at most 90 days.
 LINK_LIFETIME = timedelta(days=14)
+LINK_AFTER_DUE = timedelta(days=7)
+LINK_LONGEST = timedelta(days=90)
 _ACTIONS = {"task": "complete", "decision": "choose"}
 
 
@@ -24,7 +28,8 @@ class LinkSigner(BaseModel):
 
     def url(self, person: str, workflow_id: str, step: StepInfo, action: str, now: datetime) -> str:
         """A link bound to the step's current round: after a rework it is out of date."""
-        expires = now + LINK_LIFETIME
+        after_due = step.due + LINK_AFTER_DUE if step.due else now
+        expires = min(max(now + LINK_LIFETIME, after_due), now + LINK_LONGEST)
         token = sign(self.secret, person, workflow_id, step.id, action, expires, step.revision)
         return action_url(self.public_url, token)
 

@@ -104,3 +104,23 @@ def test_action_url():
         "https://baton.example.com/act/abc.def"
     )
     assert action_url("http://localhost:8000", "t") == "http://localhost:8000/act/t"
+
+
+@pytest.mark.parametrize(
+    ("due_in", "valid_for"),
+    [
+        (None, timedelta(days=14)),  # no due: the usual fortnight
+        (timedelta(days=2), timedelta(days=14)),  # due soon: still the fortnight
+        (timedelta(days=40), timedelta(days=47)),  # due later: a week past its due
+        (timedelta(days=200), timedelta(days=90)),  # never longer than 90 days
+    ],
+)
+def test_a_message_link_lives_until_its_step_can_still_be_done(due_in, valid_for):
+    from activities.messages import LinkSigner
+    from baton.notify.render import StepInfo
+
+    signer = LinkSigner(secret=SECRET, public_url="https://baton.example.com")
+    step = StepInfo(id="draft", name="Draft", due=NOW + due_in if due_in else None)
+    url = signer.url("alice", "project-spring-post", step, "complete", NOW)
+    claim = verify(SECRET, url.rsplit("/", 1)[1], NOW)
+    assert claim.expires_at == NOW + valid_for
