@@ -325,6 +325,20 @@ class ProjectStatus(BaseModel):
     def find_step(self, step_id: str) -> StepStatus | None:
         return next((step for step in self.steps if step.id == step_id), None)
 
+    def sent_back(self, step: StepStatus) -> LogEntry | None:
+        """The rework notice of the step's current round, when a rejection sent it back
+        (its actor: the reviewer; its detail: the reason)."""
+        return next(
+            (
+                entry
+                for entry in reversed(self.log)
+                if entry.type == "rework"
+                and entry.step_id == step.id
+                and entry.revision == step.revision
+            ),
+            None,
+        )
+
     @property
     def overdue(self) -> bool:
         return any(s.overdue and s.state == "active" for s in self.steps)

@@ -105,10 +105,14 @@ def tasks(
         if row.problem:  # this project cannot answer; the others are listed as usual
             table.add_row(project, "", f"[red]{escape(row.problem)}[/]", "", "", "")
             continue
+        name = escape(row.step)
+        if row.sent_back_by:  # a rework: who sent it back, and why
+            why = f': "{row.sent_back_because}"' if row.sent_back_because else ""
+            name += f"\n[dim]sent back by {escape(row.sent_back_by + why)}[/]"
         table.add_row(
             project,
             row.step_id,
-            escape(row.step),
+            name,
             row.kind,
             when(row.due, viewer or row.timezone) if row.due else "",
             "[red]OVERDUE[/]" if row.overdue else "",

@@ -273,6 +273,8 @@ class TaskRow(BaseModel):
     overdue: bool = False
     revision: int = 1
     options: list[str] = []  # a decision step's options, for its buttons
+    sent_back_by: str | None = None  # a rework: who rejected it, and why
+    sent_back_because: str | None = None
     problem: str | None = None
     timezone: str = "UTC"  # the project's, for a view with nobody named
 
@@ -290,6 +292,7 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
             continue
         for step in current.steps:
             if step.state == "active" and person in step.waiting_on:
+                rework = current.sent_back(step)
                 tasks.append(
                     TaskRow(
                         workflow_id=current.workflow_id,
@@ -301,6 +304,8 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
                         overdue=step.overdue,
                         revision=step.revision,
                         options=step.options,
+                        sent_back_by=rework.actor if rework else None,
+                        sent_back_because=rework.detail if rework else None,
                         timezone=current.timezone,
                     )
                 )

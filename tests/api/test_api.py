@@ -340,6 +340,14 @@ async def test_a_rejection_sends_the_work_back_and_the_status_shows_the_rework(b
     rework = next(m for m in inbox.json() if m["kind"] == "rework" and slug in m["workflow_id"])
     assert 'Stu sent "Create blog post outline" back to you' in rework["body_text"]
     assert 'Their reason: "too long"' in rework["body_text"]
+    # Alice's task list says who sent it back, and why.
+    tasks = (await baton["alice"].get("/api/me/tasks")).json()
+    outline = next(t for t in tasks if t["workflow_id"].endswith(slug))
+    assert (outline["revision"], outline["sent_back_by"], outline["sent_back_because"]) == (
+        2,
+        "stu",
+        "too long",
+    )
 
 
 async def test_a_rejection_needs_a_reason(baton):

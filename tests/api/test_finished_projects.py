@@ -101,3 +101,19 @@ async def test_a_cancellation_asked_of_temporal_cancels_the_project_as_its_pm_wo
                       for m in r.json()),
     )  # fmt: skip
     assert inbox.status_code == 200
+
+
+async def test_a_reworked_task_says_who_sent_it_back_and_why(baton, tmp_path):
+    cli = direct_cli(baton, tmp_path)
+    slug = (await baton.start())["slug"]
+    for person, step in (("sam", "idea"), ("sam", "keywords"), ("alice", "outline")):
+        done = await baton[person].post(f"/api/projects/{slug}/steps/{step}/complete", json={})
+        assert done.status_code == 200, done.text
+    rejected = await baton["stu"].post(
+        f"/api/projects/{slug}/steps/approve-outline/review",
+        json={"approve": False, "comment": "too long"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    tasks = await cli("tasks", "alice")
+    assert tasks.returncode == 0, tasks.stderr
+    assert 'sent back by stu: "too long"' in " ".join(tasks.stdout.split())

@@ -277,3 +277,20 @@ async def test_a_task_link_from_before_a_rework_points_to_the_rework_message(sit
     assert shown.status_code == 409
     assert "now at revision 2: it was sent back for rework since" in shown.text
     assert "The rework message has the live link" in shown.text
+
+
+async def test_my_tasks_say_who_sent_a_rework_back_and_why(site):
+    project = await site.start()
+    for step, owner in (("idea", "sam"), ("keywords", "sam"), ("outline", "alice")):
+        await act(
+            site.services.client, project.workflow_id, CompleteStep(step_id=step, actor=owner)
+        )
+    rejection = ReviewStep(
+        step_id="approve-outline", actor="sam", approve=False, comment="needs a <hook>"
+    )
+    await act(site.services.client, project.workflow_id, rejection)
+    async with site.http("alice") as alice:
+        tasks = await eventually(
+            lambda: alice.get("/tasks"), lambda r: "Sent back by sam" in r.text
+        )
+    assert "Sent back by sam: “needs a &lt;hook&gt;”" in tasks.text
