@@ -28,12 +28,12 @@ def direct_cli(baton, tmp_path):
         "BATON_TASK_QUEUE": services.settings.task_queue,
         "DATABASE_URL": services.pool.conninfo,
         "BATON_USER": "",
-        "COLUMNS": "100",
     }
 
-    async def run(*args: str) -> subprocess.CompletedProcess:
+    async def run(*args: str, columns: int = 100) -> subprocess.CompletedProcess:
+        wide = {**env, "COLUMNS": str(columns)}
         return await asyncio.to_thread(
-            subprocess.run, [BATON, *args], env=env, capture_output=True, text=True, timeout=120
+            subprocess.run, [BATON, *args], env=wide, capture_output=True, text=True, timeout=120
         )
 
     return run
@@ -114,6 +114,6 @@ async def test_a_reworked_task_says_who_sent_it_back_and_why(baton, tmp_path):
         json={"approve": False, "comment": "too long"},
     )
     assert rejected.status_code == 200, rejected.text
-    tasks = await cli("tasks", "alice")
+    tasks = await cli("tasks", "alice", columns=200)  # wide enough for no cell to wrap
     assert tasks.returncode == 0, tasks.stderr
-    assert 'sent back by stu: "too long"' in " ".join(tasks.stdout.split())
+    assert 'sent back by stu: "too long"' in tasks.stdout
