@@ -42,10 +42,6 @@ class Plan(BaseModel):
     steps: list[PlannedStep]
 
 
-def calendar_for(playbook: Playbook) -> Calendar:
-    return Calendar(business=playbook.calendar == "business", holidays=playbook.holidays)
-
-
 def plan_playbook(
     playbook: Playbook, launch_date: date, timezone: str = "UTC", now: datetime | None = None
 ) -> Plan:
@@ -85,7 +81,7 @@ def offset_dues(
     """The due instant of each step with a fixed offset (of `step_ids`, when given), by
     the launch date: launch plus offset, at the playbook's due time, in playbook order."""
     wanted = None if step_ids is None else set(step_ids)
-    calendar = calendar_for(playbook)
+    calendar = playbook.working_calendar
     return {
         step.id: due_instant(launch_date, step.due, playbook.due_time, timezone, calendar)
         for step in playbook.steps
@@ -158,7 +154,7 @@ def compress_dues(
     first = min(before, key=lambda step_id: before[step_id])
     lead = max(playbook.step(first).estimate or playbook.default_estimate, DAY)
     scale = (launch - now) / (launch - before[first] + lead)
-    calendar = calendar_for(playbook)
+    calendar = playbook.working_calendar
     return {
         step_id: min(_next_due_time(launch - (launch - due) * scale, playbook, timezone, calendar),
                      launch)
@@ -209,7 +205,7 @@ def shortest_lead(playbook: Playbook, today: date) -> tuple[int, str | None]:
         return 0, None
     first = min(dated, key=lambda step: step.due or 0)
     offset = first.due or 0
-    calendar = calendar_for(playbook)
+    calendar = playbook.working_calendar
     if not calendar.business:
         return -offset, first.id
     launches = (today + n * DAY for n in range(366))

@@ -26,6 +26,7 @@ from pydantic import (
 from baton.bounds import InputValue, Key, Name, PlaybookId, StepId, Text
 from baton.durations import format_duration, parse_duration, parse_offset
 from baton.errors import Invalid, problem_message
+from baton.schedule import Calendar
 from baton.yamldoc import read_yaml
 
 BUNDLED_DIR = Path(str(resources.files("playbooks")))  # shipped as package data
@@ -155,6 +156,11 @@ class Playbook(_Strict):
 
     def step(self, step_id: str) -> Step:
         return self.by_id[step_id]
+
+    @property
+    def working_calendar(self) -> Calendar:
+        """The days its offsets count: every day, or business days (less its holidays)."""
+        return Calendar(business=self.calendar == "business", holidays=self.holidays)
 
     def dependants(self, step_id: str) -> list[str]:
         return [s.id for s in self.steps if step_id in s.depends_on]

@@ -29,7 +29,7 @@ from baton.people import Person
 from baton.playbook import Playbook, Step
 from baton.schedule import due_instant, forward_due, zone
 from baton.state import alerts
-from baton.state.model import Project, Transition, calendar_of, decisions_only, keep_small
+from baton.state.model import Project, Transition, decisions_only, keep_small
 from baton.state.rules import check, check_start, resolve_launch_date
 
 
@@ -302,7 +302,7 @@ class _Run:
         self.now = now
         self.entries: list[LogEntry] = []
         self.playbook = project.definition
-        self.calendar = calendar_of(self.playbook)
+        self.calendar = self.playbook.working_calendar
 
     def finish(self) -> Transition:
         self.project.log.extend(self.entries)

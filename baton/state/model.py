@@ -14,7 +14,6 @@ from baton import wording
 from baton.contract import LogEntry, ProjectStatus, StepStatus
 from baton.people import Person
 from baton.playbook import Condition, Playbook
-from baton.schedule import Calendar
 
 
 class Project(ProjectStatus):
@@ -108,7 +107,3 @@ def decisions_only(playbook: Playbook) -> Playbook:
 class Transition(BaseModel):
     project: Project
     entries: list[LogEntry]
-
-
-def calendar_of(playbook: Playbook) -> Calendar:
-    return Calendar(business=playbook.calendar == "business", holidays=playbook.holidays)

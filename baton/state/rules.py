@@ -23,7 +23,7 @@ from baton.contract import (
 from baton.errors import Refused
 from baton.playbook import Playbook
 from baton.schedule import zone
-from baton.state.model import Project, calendar_of
+from baton.state.model import Project
 
 
 def resolve_launch_date(request: StartProject, playbook: Playbook) -> date | None:
@@ -35,7 +35,7 @@ def resolve_launch_date(request: StartProject, playbook: Playbook) -> date | Non
     if not dated:
         return None
     first = min(dated, key=lambda s: s.due or 0)
-    calendar = calendar_of(playbook)
+    calendar = playbook.working_calendar
     lead = (first.estimate or playbook.default_estimate) // timedelta(days=1)
     return calendar.add_days(calendar.add_days(request.start_date, max(lead, 1)), -(first.due or 0))
 

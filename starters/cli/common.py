@@ -93,7 +93,6 @@ def template_fields(
     }
 
 
-DATE_FORMS = "YYYY-MM-DD, today, or from today: +45d, +6w, +10bd (business days)"
 Compress = Annotated[
     bool,
     typer.Option(

@@ -18,9 +18,10 @@ from baton.playbook import (
     load_playbook,
     playbook_file,
 )
+from baton.schedule import DAY_FORMS
 from baton.store.playbooks import PlaybookRepo
 from baton.wording import condition, input_value, when
-from starters.cli.common import DATE_FORMS, JsonFlag, parse_date, with_store
+from starters.cli.common import JsonFlag, parse_date, with_store
 from starters.cli.output import console, errors, fail, print_json
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
@@ -158,7 +159,7 @@ def named(playbook: Playbook, step_id: str, name: str) -> str:
 @app.command()
 def plan(
     playbook_id: Annotated[str, typer.Argument(metavar="ID_OR_FILE")],
-    launch: Annotated[str, typer.Option(help=f"The launch date: {DATE_FORMS}.")],
+    launch: Annotated[str, typer.Option(help=f"The launch date: {DAY_FORMS}.")],
     timezone: Annotated[str, typer.Option(help="The project's IANA time zone.")] = "UTC",
     json: JsonFlag = False,
 ) -> None:

@@ -19,10 +19,10 @@ from baton.contract import (
 )
 from baton.errors import Invalid, validated
 from baton.plan import is_compression
+from baton.schedule import DAY_FORMS
 from baton.wording import describe_entry, sent, step_state, waiting_on, when
 from starters.cli.backends import backend
 from starters.cli.common import (
-    DATE_FORMS,
     Actor,
     AllowLate,
     Assign,
@@ -50,7 +50,7 @@ def start(
     name: Annotated[str, typer.Option(help="The project's name, e.g. 'Spring launch post'.")],
     pm: Pm,
     assign: Assign = [],  # noqa: B006 - typer reads the default, never mutates it
-    launch: Annotated[str | None, typer.Option(help=f"Launch date: {DATE_FORMS}.")] = None,
+    launch: Annotated[str | None, typer.Option(help=f"Launch date: {DAY_FORMS}.")] = None,
     start_date: Annotated[
         str | None, typer.Option("--start-date", help="Or: a start date, written the same.")
     ] = None,
@@ -189,7 +189,7 @@ def _undated(state: str) -> str:
 @app.command(rich_help_panel="Acting on projects")
 def reschedule(
     project: ProjectArg,
-    launch: Annotated[str, typer.Option(help=f"The new launch date: {DATE_FORMS}.")],
+    launch: Annotated[str, typer.Option(help=f"The new launch date: {DAY_FORMS}.")],
     compress: Compress = False,
     allow_late: AllowLate = False,
     actor: Actor = None,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from baton.playbook import Playbook, Step, bundled_playbooks, load_playbook
-from baton.schedule import Calendar, due_instant
+from baton.schedule import due_instant
 from tests.workflow.conftest import entries, utc
 
 LAUNCH = "2027-09-15"  # a Wednesday
@@ -102,7 +102,7 @@ def _required(step: Step, approvers: int) -> int:
 def _due(playbook: Playbook, step: Step) -> datetime | None:
     if step.due is None:
         return None
-    calendar = Calendar(business=playbook.calendar == "business", holidays=playbook.holidays)
+    calendar = playbook.working_calendar
     launch = datetime.fromisoformat(LAUNCH).date()
     return due_instant(launch, step.due, playbook.due_time, "UTC", calendar)
 
