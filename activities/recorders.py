@@ -11,6 +11,8 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from baton.contract import LogEntry, ProjectStatus
+from baton.insight.runs import StepRun
+from baton.state.model import Project
 
 
 class StepBrief(BaseModel):
@@ -24,6 +26,8 @@ class StepBrief(BaseModel):
     due: datetime | None = None
     revision: int = 1
     after: list[str] = []
+    started_at: datetime | None = None
+    runs: bool = True  # False: its condition is already decided against (it won't run)
 
 
 class EffectsBatch(BaseModel):
@@ -41,10 +45,17 @@ class EffectsBatch(BaseModel):
     launch_date: date | None = None
     state: str = "active"
     steps: list[StepBrief] = []
+    runs: list[StepRun] = []  # the step runs the transition ended (the history)
+    at: datetime | None = None  # the transition's instant on the project's clock
 
     @classmethod
     def of(
-        cls, workflow_id: str, project: ProjectStatus, entries: list[LogEntry]
+        cls,
+        workflow_id: str,
+        project: ProjectStatus,
+        entries: list[LogEntry],
+        runs: list[StepRun] | None = None,
+        at: datetime | None = None,
     ) -> "EffectsBatch":
         return cls(
             workflow_id=workflow_id,
@@ -58,7 +69,14 @@ class EffectsBatch(BaseModel):
             launch=project.launch,
             launch_date=project.launch_date,
             state=project.state,
-            steps=[StepBrief.model_validate(step, from_attributes=True) for step in project.steps],
+            steps=[
+                StepBrief.model_validate(step, from_attributes=True).model_copy(
+                    update={"runs": _will_run(project, step.id)}
+                )
+                for step in project.steps
+            ],
+            runs=runs or [],
+            at=at,
         )
 
     def events(self) -> list[dict]:
@@ -73,6 +91,14 @@ class EffectsBatch(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.workflow_id}/{self.transition}"
+
+
+def _will_run(project: ProjectStatus, step_id: str) -> bool:
+    """Whether a step may still run: not when its condition is already decided against."""
+    if not isinstance(project, Project):
+        return True
+    definition = project.definition.by_id.get(step_id)
+    return not (definition and definition.when and project.decided_against(definition.when))
 
 
 class Recorder(Protocol):

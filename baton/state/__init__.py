@@ -16,11 +16,12 @@ from baton.state.machine import (
     advance,
     apply,
     next_wake,
+    note_forecast,
     refuse,
     refuse_unreadable,
     start_project,
 )
-from baton.state.model import Project, Transition
+from baton.state.model import Outlook, Project, Transition
 from baton.state.rules import (
     LateDues,
     check,
@@ -32,6 +33,7 @@ from baton.state.rules import (
 
 __all__ = [
     "LateDues",
+    "Outlook",
     "Project",
     "Transition",
     "advance",
@@ -41,6 +43,7 @@ __all__ = [
     "check_start",
     "closed_reason",
     "next_wake",
+    "note_forecast",
     "refuse",
     "refuse_unreadable",
     "resolve_launch_date",

@@ -25,11 +25,12 @@ from baton.contract import (
     StepState,
     StepStatus,
 )
+from baton.insight.runs import ended_runs
 from baton.people import Person
 from baton.playbook import Playbook, Step
 from baton.schedule import due_instant, forward_due, zone
 from baton.state import alerts
-from baton.state.model import Project, Transition, decisions_only, keep_small
+from baton.state.model import Outlook, Project, Transition, decisions_only, keep_small
 from baton.state.rules import check, check_start, resolve_launch_date
 
 
@@ -126,6 +127,33 @@ def refuse_unreadable(project: Project, kind: type, reason: str, now: datetime) 
     run.catch_up()
     action = kind.model_fields["action"].default
     run.log("refused", detail=f"a {action} message that could not be read: {reason}")
+    return run.finish()
+
+
+def note_forecast(project: Project, outlook: Outlook, now: datetime) -> Transition | None:
+    """A fresh forecast after a transition's effects: kept for the status, and when the
+    chance of finishing on time falls below the playbook's `risk_alert`, the project
+    manager is warned, once per drop (again only after it recovered above). None when
+    nothing changed."""
+    if project.state != "active":
+        return None
+    below = outlook.p_on_time < project.definition.risk_alert
+    same = (project.p_on_time, project.projected_finish) == (
+        outlook.p_on_time,
+        outlook.projected_finish,
+    )
+    if same and below == project.risk_warned:
+        return None
+    run = _Run(project, now)
+    run.project.p_on_time = outlook.p_on_time
+    run.project.projected_finish = outlook.projected_finish
+    if below and not project.risk_warned:
+        detail = wording.at_risk(
+            run.project, outlook.p_on_time, outlook.projected_finish, outlook.critical_steps
+        )
+        run.log("at_risk", detail=detail)
+        run.log("at_risk", recipient=project.project_manager, detail=detail)
+    run.project.risk_warned = below
     return run.finish()
 
 
@@ -298,6 +326,7 @@ class _Run:
     """One transition in progress, on a private copy of the project."""
 
     def __init__(self, project: Project, now: datetime):
+        self.before = project
         self.project = project.model_copy(deep=True)
         self.now = now
         self.entries: list[LogEntry] = []
@@ -309,7 +338,16 @@ class _Run:
         keep_small(self.project)
         self.project.transition += 1
         self.project.next_wake_at = next_wake(self.project)
-        return Transition(project=self.project, entries=self.entries)
+        runs = ended_runs(
+            self.project.workflow_id,
+            self.project.playbook,
+            self.project.playbook_version,
+            self.before.steps,
+            self.project.steps,
+            self.entries,
+            self.now,
+        )
+        return Transition(project=self.project, entries=self.entries, runs=runs)
 
     def log(
         self,

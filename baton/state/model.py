@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from baton import wording
 from baton.contract import LogEntry, ProjectStatus, StepStatus
+from baton.insight.runs import StepRun
 from baton.people import Person
 from baton.playbook import Condition, Playbook
 
@@ -25,12 +26,15 @@ class Project(ProjectStatus):
     # Dues a compression set (step id -> instant), used instead of the offset rule until
     # the next reschedule (`baton.plan.compress_dues`); empty for every other project.
     compressed_dues: dict[str, datetime] = {}
+    # The PM was warned the project is at risk and it has not recovered since: the next
+    # warning waits until the forecast rose above the playbook's risk_alert again.
+    risk_warned: bool = False
 
     def status(self) -> ProjectStatus:
         """The status view, with each conditional step's condition and, once it is
         decided false, why the step won't run (worked out here, at query time: the
         state keeps neither)."""
-        hidden = {"definition", "people", "compressed_dues"}
+        hidden = {"definition", "people", "compressed_dues", "risk_warned"}
         view = ProjectStatus.model_validate(self.model_dump(exclude=hidden))
         for step in view.steps:
             definition = self.definition.by_id.get(step.id)
@@ -104,6 +108,16 @@ def decisions_only(playbook: Playbook) -> Playbook:
     return Playbook.model_validate(data)
 
 
+class Outlook(BaseModel):
+    """What the effects activity answers of a project after a transition: the forecast
+    chance of finishing by the launch, the median projected finish, the critical steps."""
+
+    p_on_time: float
+    projected_finish: datetime
+    critical_steps: list[str] = []
+
+
 class Transition(BaseModel):
     project: Project
     entries: list[LogEntry]
+    runs: list[StepRun] = []  # the step runs it ended, for the history
