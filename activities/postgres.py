@@ -7,9 +7,11 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from activities.catalog import ResolvedPlaybook
+from activities.forecaster import HistoryForecaster
 from activities.messages import LinkSigner, compose, effect_failure_report
 from activities.recorders import EffectsBatch
 from baton.errors import NotFound
+from baton.insight.forecast import Forecast
 from baton.people import Person
 from baton.playbook import Playbook
 from baton.store.events import insert_events
@@ -18,6 +20,7 @@ from baton.store.outbox import insert_messages
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.store.projects import ProjectRepo
+from baton.store.step_runs import StepRunRepo, insert_runs, save_forecast
 
 
 class PostgresCatalog:
@@ -70,6 +73,7 @@ class PostgresRecorder:
                     conn, batch.workflow_id, batch.transition, batch.events()
                 )
                 await insert_messages(conn, messages)
+                await insert_runs(conn, batch.runs)
             await self._index(batch)
         except REFUSED_CONTENT as error:
             # Writing the same content again cannot succeed: keep why, tell the project
@@ -110,3 +114,27 @@ class PostgresRecorder:
                 return None  # messages go out without the step's instructions
             self._playbooks[key] = found.playbook
         return self._playbooks[key]
+
+
+def postgres_forecaster(pool: AsyncConnectionPool) -> HistoryForecaster:
+    """Forecasts from the step runs in PostgreSQL, each kept as the project's latest
+    (the task views' projected starts read it)."""
+    catalog = PostgresCatalog(pool)
+    playbooks: dict[tuple[str, int | None], Playbook] = {}
+
+    async def playbook(playbook_id: str, version: int | None) -> Playbook | None:
+        if (playbook_id, version) not in playbooks:
+            try:
+                found = await catalog.playbook(playbook_id, version)
+            except NotFound:
+                return None
+            playbooks[(playbook_id, version)] = found.playbook
+        return playbooks[(playbook_id, version)]
+
+    async def keep(batch: EffectsBatch, forecast: Forecast) -> None:
+        async with pool.connection() as conn:
+            await save_forecast(
+                conn, batch.workflow_id, batch.transition, forecast.model_dump(mode="json")
+            )
+
+    return HistoryForecaster(StepRunRepo(pool).list, playbook, keep)

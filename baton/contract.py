@@ -204,6 +204,7 @@ EntryType = Literal[
     "project_completed",
     "project_cancelled",
     "cancelled",  # the message telling someone the project was cancelled
+    "at_risk",  # the forecast fell below the playbook's risk_alert: the PM is warned
     "summary",
 ]
 AlertKind = Literal["reminder", "follow_up", "escalated"]
@@ -315,6 +316,10 @@ class ProjectStatus(BaseModel):
     log: list[LogEntry] = []
     transition: int = 0
     next_wake_at: datetime | None = None
+    # The latest forecast (after the last transition's effects): the chance of finishing
+    # by the launch, and the median projected finish. None until the first one arrives.
+    p_on_time: float | None = None
+    projected_finish: datetime | None = None
 
     def step(self, step_id: str) -> StepStatus:
         for step in self.steps:

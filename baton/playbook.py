@@ -146,6 +146,8 @@ class Playbook(_Strict):
     )
     escalation: Escalation = Escalation()
     default_estimate: Duration = timedelta(days=2)
+    # Warn the project manager when the chance of finishing on time falls below this.
+    risk_alert: float = Field(default=0.7, ge=0, le=1)
     inputs: dict[Key, InputSpec] = Field(default={}, max_length=50)
     roles: dict[Key, Name] = Field(min_length=1, max_length=50)
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)

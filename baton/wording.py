@@ -154,6 +154,28 @@ def action_command(
     }.get(action, f"baton status {slug}")
 
 
+def at_risk(status: ProjectStatus, p_on_time: float, finish: datetime, critical: list[str]) -> str:
+    """The early warning: "a 42% chance of making the publish date (Tue 2026-12-15);
+    projected finish Thu 2026-12-17 15:00 CET; critical: 'Write final draft'"."""
+    launch = f" ({status.launch_date:%a %Y-%m-%d})" if status.launch_date else ""
+    text = f"a {p_on_time:.0%} chance of making the {status.launch}{launch}"
+    text += f"; projected finish {when(finish, status.timezone)}"
+    names = {step.id: f"'{step.name}'" for step in status.steps}
+    shown = [names[step_id] for step_id in critical[:3] if step_id in names]  # the worst first
+    if shown:
+        text += f"; critical: {', '.join(shown)}"
+    return text
+
+
+def start_warning(status: ProjectStatus) -> str | None:
+    """What a start says when its forecast is already below the playbook's risk_alert
+    (the warning the workflow logged, and sent the project manager): never a refusal."""
+    warned = next((e for e in status.log if e.type == "at_risk" and not e.recipient), None)
+    if warned is None:
+        return None
+    return f"At risk from the start: {warned.detail} ({status.project_manager} was told)."
+
+
 def summarize(project: ProjectStatus) -> str:
     """One line for the PM: how many steps finished, how many late, and the worst slip."""
     done = [s for s in project.steps if s.state == "done"]

@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import MemoryCatalog, people_from_mapping
+from activities.forecaster import HistoryForecaster, memory_history
 from activities.recorders import MemoryRecorder
 from baton.bounds import PlanInstant
 from baton.config import installed_binary
@@ -28,6 +29,8 @@ from baton.contract import (
     StartProject,
 )
 from baton.errors import Invalid, Refused, invalid
+from baton.insight.history_csv import load_history_file
+from baton.insight.runs import StepRun
 from baton.people import Person, check_known, named_by, named_people
 from baton.playbook import Playbook, find_playbook
 from baton.schedule import zone
@@ -55,6 +58,9 @@ class Scenario(StartProject):
     start_at: PlanInstant | None = None
     until: PlanInstant | None = None
     actions: list[dict[str, Any]] = []
+    # Past projects (the `baton history` CSV format), for the forecast and its early
+    # warning: preview when the project manager would be told the launch is at risk.
+    history: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
 
     def start_request(self, playbook: Playbook) -> StartProject:
         fields = self.model_dump(include=set(StartProject.model_fields))
@@ -84,6 +90,7 @@ class LoadedScenario(BaseModel):
     actions: list[ScenarioAction]
     start_at: datetime
     until: datetime | None
+    history: list[StepRun] = []
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
@@ -116,6 +123,7 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
         playbook_ref = str(base_dir / playbook_ref)
     playbook = find_playbook(playbook_ref)
     people = people_from_mapping(scenario.people, f"{path}: people")
+    history = _history(scenario.history, base_dir, playbook) if scenario.history else []
     request = scenario.start_request(playbook)
     actions = [_action(path, index, raw) for index, raw in enumerate(scenario.actions)]
     start_at = scenario.start_at or datetime.now(UTC)
@@ -141,7 +149,14 @@ def scenario_from_data(data: Any, source: str, base_dir: Path = Path()) -> Loade
         actions=sorted(actions, key=lambda a: a.at),
         start_at=start_at.replace(microsecond=0),
         until=scenario.until,
+        history=history,
     )
+
+
+def _history(name: str, base_dir: Path, playbook: Playbook) -> list[StepRun]:
+    """The scenario's `history:` file (relative to the scenario), read like an import."""
+    path = Path(name) if Path(name).is_absolute() else base_dir / name
+    return load_history_file(path, {playbook.id: playbook})
 
 
 def known_people(
@@ -187,7 +202,12 @@ async def simulate(
     await client.ensure_search_attributes(env.client, env.client.namespace)
     queue = f"simulate-{uuid.uuid4()}"
     catalog = MemoryCatalog(loaded.playbook, loaded.people)
-    async with build_worker(env.client, queue, catalog, MemoryRecorder()):
+
+    async def playbook(playbook_id: str, version: int | None) -> Playbook:
+        return (await catalog.playbook(playbook_id, version)).playbook
+
+    forecaster = HistoryForecaster(memory_history(loaded.history), playbook)
+    async with build_worker(env.client, queue, catalog, MemoryRecorder(), forecaster):
         return await _run(env, loaded, queue, say)
 
 

@@ -17,8 +17,9 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.catalog import Catalog
+from activities.forecaster import HistoryForecaster
 from activities.messages import LinkSigner
-from activities.postgres import PostgresCatalog, PostgresRecorder
+from activities.postgres import PostgresCatalog, PostgresRecorder, postgres_forecaster
 from activities.project import ProjectActivities
 from activities.recorders import Recorder
 from baton.config import Settings
@@ -31,9 +32,14 @@ from workflows.recurring import RecurringProject
 
 
 def build_worker(
-    client: Client, task_queue: str, catalog: Catalog, recorder: Recorder, **options
+    client: Client,
+    task_queue: str,
+    catalog: Catalog,
+    recorder: Recorder,
+    forecaster: HistoryForecaster | None = None,
+    **options,
 ) -> Worker:
-    activities = ProjectActivities(catalog, recorder)
+    activities = ProjectActivities(catalog, recorder, forecaster)
     return Worker(
         client,
         task_queue=task_queue,
@@ -108,7 +114,9 @@ async def serve(
     whatever state Temporal is in."""
     signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
     recorder = PostgresRecorder(pool, signer, settings.channels)
-    worker = build_worker(client, settings.task_queue, PostgresCatalog(pool), recorder)
+    worker = build_worker(
+        client, settings.task_queue, PostgresCatalog(pool), recorder, postgres_forecaster(pool)
+    )
     sent = asyncio.Event()  # not `stop`: that one is the caller's to set
     sending = asyncio.create_task(build_sender(settings, pool).run(sent))
     try:

@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.project import ProjectActivities
+    from activities.project import Applied, ProjectActivities
     from activities.recorders import EffectsBatch
     from baton import contract, wording
     from baton import state as core
@@ -126,7 +126,7 @@ class MarketingProject:
         try:
             resolved = await workflow.execute_activity_method(
                 ProjectActivities.resolve_project,
-                self.request,
+                args=[self.request, self.now()],
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=_RETRY,
                 summary=f"look up playbook '{self.request.playbook}' and the people",
@@ -145,6 +145,10 @@ class MarketingProject:
         except Refused as refused:
             raise ApplicationError(refused.reason, type="Refused", non_retryable=True) from None
         self.commit(transition)
+        if resolved.outlook is not None:  # the start may already be at risk: say so now
+            noted = core.note_forecast(self.current, resolved.outlook, self.now())
+            if noted is not None:
+                self.commit(noted)
         for kind, payload in self.early_signals:
             self.act_on_signal(kind, payload)
         self.early_signals.clear()
@@ -187,15 +191,22 @@ class MarketingProject:
         self.project = transition.project
         if transition.entries:
             self.outbox.append(
-                EffectsBatch.of(workflow.info().workflow_id, transition.project, transition.entries)
+                EffectsBatch.of(
+                    workflow.info().workflow_id,
+                    transition.project,
+                    transition.entries,
+                    runs=transition.runs,
+                    at=self.now(),
+                )
             )
         self.publish()
 
     async def flush(self) -> None:
-        """Carry out queued effects in order, one activity call per transition."""
+        """Carry out queued effects in order, one activity call per transition; the
+        forecast it answers may warn the project manager (a transition of its own)."""
         while self.outbox:
             batch = self.outbox[0]
-            await workflow.execute_activity_method(
+            applied = await workflow.execute_activity_method(
                 ProjectActivities.apply_effects,
                 batch,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -203,6 +214,11 @@ class MarketingProject:
                 summary=wording.batch_summary(batch.entries),
             )
             self.outbox.pop(0)
+            # An `int`: recorded by a worker from before forecasts (a replayed history).
+            if isinstance(applied, Applied) and applied.outlook is not None:
+                noted = core.note_forecast(self.current, applied.outlook, self.now())
+                if noted is not None:
+                    self.commit(noted)
 
     def publish(self) -> None:
         """Keep the search attributes and current details true for the Temporal UI."""

@@ -35,6 +35,7 @@ NotificationKind = Literal[
     "rescheduled",
     "summary",
     "cancelled",
+    "at_risk",
     "delivery_failure",
     "effect_failed",
 ]

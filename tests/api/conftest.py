@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from activities.messages import LinkSigner
-from activities.postgres import PostgresCatalog, PostgresRecorder
+from activities.postgres import PostgresCatalog, PostgresRecorder, postgres_forecaster
 from baton.config import Settings
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
@@ -129,7 +129,10 @@ async def baton(temporal):
     app.state.services = services  # the transport runs no lifespan
     client = Baton(app, tokens, services)
     try:
-        async with build_worker(temporal.client, queue, PostgresCatalog(pool), recorder):
+        forecaster = postgres_forecaster(pool)  # as the worker process has it
+        async with build_worker(
+            temporal.client, queue, PostgresCatalog(pool), recorder, forecaster
+        ):
             yield client
     finally:
         await client.close()

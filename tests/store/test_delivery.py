@@ -21,6 +21,7 @@ from activities.messages import LinkSigner
 from activities.postgres import PostgresRecorder
 from activities.recorders import EffectsBatch, StepBrief
 from baton.contract import LogEntry
+from baton.insight.runs import StepRun
 from baton.notify.channels import EmailChannel, SlackChannel
 from baton.people import Person
 from baton.playbook import BUNDLED_DIR
@@ -28,6 +29,7 @@ from baton.store.events import EventRepo
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
+from baton.store.step_runs import StepRunRepo
 from tests import pg
 from tests.fakes import FakeSendGrid, FakeSlack, free_port
 from workers.sender import STUCK_AFTER, OutboxSender
@@ -392,3 +394,36 @@ async def test_a_sender_that_loses_the_database_mid_send_records_the_outcome_nex
     assert [r.method for r in sendgrid.requests] == ["POST"]
     row = await OutboxRepo(team).get_by_key(KEY)
     assert (row.status, row.provider_id, row.note) == ("sent", "fake-sg-0001", None)
+
+
+async def test_the_runs_a_transition_ended_are_recorded_with_its_effects_once(team):
+    """The step-run history is written in the effects' own transaction: a retried
+    transition adds no second run."""
+    run = StepRun(
+        project="project-spring-post", playbook="blog-post", playbook_version=1,
+        step="keywords", owners=["sam"], activated_at=NOW - timedelta(days=3),
+        due_at=NOW - timedelta(days=1), finished_at=NOW,
+    )  # fmt: skip
+    with_run = batch().model_copy(update={"runs": [run]})
+    recorder = PostgresRecorder(team, SIGNER, set())
+    assert await recorder.record(with_run) is True
+    assert await recorder.record(with_run) is False
+    [stored] = await StepRunRepo(team).list("blog-post")
+    assert stored == run and stored.lateness_days == 1
+
+
+async def test_the_at_risk_warning_reaches_the_project_managers_mailbox(team):
+    warned = batch(transition=4).model_copy(
+        update={
+            "entries": [
+                LogEntry(at=NOW, type="at_risk", detail="a 42% chance of making the publish date"),
+                LogEntry(at=NOW, type="at_risk", recipient="pat",
+                         detail="a 42% chance of making the publish date"),
+            ]
+        }
+    )  # fmt: skip
+    await PostgresRecorder(team, SIGNER, {"email"}).record(warned)
+    [mail] = await OutboxRepo(team).mailbox("pat")
+    assert mail.subject == "[Spring post] At risk: the publish date may slip"
+    assert "a 42% chance of making the publish date" in mail.body_text
+    assert "baton forecast project-spring-post" in mail.body_text

@@ -31,7 +31,7 @@ import uvicorn
 from temporalio.client import WorkflowHandle
 
 from activities.messages import LinkSigner
-from activities.postgres import PostgresCatalog, PostgresRecorder
+from activities.postgres import PostgresCatalog, PostgresRecorder, postgres_forecaster
 from baton.config import Settings
 from baton.contract import ProjectStatus, StartProject
 from baton.links import action_url, sign
@@ -240,7 +240,11 @@ async def site(temporal, tmp_path_factory):
     serving = asyncio.create_task(server.serve())
     try:
         async with build_worker(
-            temporal.client, settings.task_queue, PostgresCatalog(pool), recorder
+            temporal.client,
+            settings.task_queue,
+            PostgresCatalog(pool),
+            recorder,
+            postgres_forecaster(pool),
         ):
             while not server.started:
                 assert not serving.done(), "uvicorn stopped before it started"
