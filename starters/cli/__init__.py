@@ -16,7 +16,19 @@ import typer
 from baton.config import Settings
 from baton.errors import BatonError, report_internal
 from baton.store.database import as_unavailable, leave_embedded
-from starters.cli import account, dev, messages, people, playbooks, projects, schedules, steps
+from starters.cli import (
+    account,
+    demo,
+    dev,
+    history,
+    insight,
+    messages,
+    people,
+    playbooks,
+    projects,
+    schedules,
+    steps,
+)
 from starters.cli.output import fail
 
 app = typer.Typer(
@@ -43,6 +55,11 @@ Day to day:
   baton inbox alice                         Alice's messages
 Try a playbook without waiting weeks:
   baton simulate scenario.yaml              a project on a time-skipping clock
+Learn from history:
+  baton history import past.csv             past projects (or: baton demo history)
+  baton report --playbook blog-post         where deadlines slipped
+  baton recalibrate blog-post               better dues from history (--publish)
+  baton forecast PROJECT                    will it finish on time?
 """
 
 
@@ -61,6 +78,9 @@ app.add_typer(dev.app)
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
 app.add_typer(schedules.app, name="schedule", rich_help_panel="Projects")
 app.add_typer(people.app, name="people", rich_help_panel="People")
+app.add_typer(insight.app)
+app.add_typer(history.app, name="history", rich_help_panel=insight.PANEL)
+app.add_typer(demo.app, name="demo", rich_help_panel=insight.PANEL)
 
 
 def _quiet_temporal_core() -> None:

@@ -39,6 +39,7 @@ from baton.store.schedule_actions import ScheduleAction, ScheduleActions
 from starters import client
 from starters.cli.common import with_client, with_store
 from starters.client import ProjectRow, ScheduleRow, TaskRow
+from starters.client.insight import UpcomingStep, upcoming_for
 
 T = TypeVar("T")
 OPERATOR = "operator"  # who an unnamed direct change is recorded as
@@ -89,6 +90,10 @@ class Direct:
     def tasks(self, person: str | None) -> list[TaskRow]:
         who = _whose(person, "tasks")
         return with_client(lambda temporal: client.tasks_for(temporal, who))
+
+    def upcoming(self, person: str | None) -> list[UpcomingStep]:
+        who = _whose(person, "tasks")
+        return with_store(lambda pool: upcoming_for(pool, who))
 
     def inbox(self, person: str | None, unread: bool) -> list[OutboxRow]:
         who = _whose(person, "inbox")
@@ -187,6 +192,10 @@ class ViaApi:
     def tasks(self, person: str | None) -> list[TaskRow]:
         path = "/me/tasks" if person in (None, self.login.person) else f"/people/{person}/tasks"
         return [TaskRow.model_validate(row) for row in self.call("GET", path)]
+
+    def upcoming(self, person: str | None) -> list[UpcomingStep]:
+        path = f"/people/{person or self.login.person}/upcoming"
+        return [UpcomingStep.model_validate(row) for row in self.call("GET", path)]
 
     def inbox(self, person: str | None, unread: bool) -> list[InboxMessage]:
         if person not in (None, self.login.person):

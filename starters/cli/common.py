@@ -4,6 +4,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -68,6 +69,32 @@ def with_store(work: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
             await pool.close()
 
     return asyncio.run(run())
+
+
+def with_client_and_store(
+    work: Callable[[Client, AsyncConnectionPool], Awaitable[T]],
+) -> T:
+    """Run `work(client, pool)` with Temporal and the store both open (as above)."""
+
+    async def run() -> T:
+        temporal = await client_layer.connect(Settings())
+        pool = await open_store(Settings())
+        try:
+            return await work(temporal, pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def write_file(path: Path, data: bytes, field: str) -> None:
+    """Write what a command produced; a path that cannot be written is the person's to fix."""
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise Invalid(
+            f"{field} {str(path)!r}: cannot write: {error.strerror}", field=field
+        ) from None
 
 
 def template_fields(

@@ -20,7 +20,7 @@ from baton.contract import (
 from baton.errors import Invalid, validated
 from baton.plan import is_compression
 from baton.schedule import DAY_FORMS
-from baton.wording import describe_entry, sent, step_state, waiting_on, when
+from baton.wording import describe_entry, sent, start_warning, step_state, waiting_on, when
 from starters.cli.backends import backend
 from starters.cli.common import (
     Actor,
@@ -86,6 +86,8 @@ def start(
     console.print(f"[green]Started[/] {escape(result.name)} ({result.workflow_id})")
     for entry in compressions(result):
         console.print(escape(sentence(entry.detail or "")), highlight=False)
+    if warning := start_warning(result):
+        console.print(f"[yellow]{escape(warning)}[/]", highlight=False)
     console.print(escape(waiting_on(result, way.viewer_zone(actor))), highlight=False)
     say(f"Temporal UI: {settings.workflow_url(result.workflow_id)}")
 
@@ -176,6 +178,12 @@ def status(project: ProjectArg, json: JsonFlag = False, actor: Viewer = None) ->
         "back[/]"
     )
     console.print(escape(waiting_on(result, tz)), highlight=False)
+    if result.state == "active" and result.p_on_time is not None:
+        say(
+            f"Forecast: {result.p_on_time:.0%} chance of making the {result.launch}; "
+            f"projected finish {when(result.projected_finish, tz)} (`baton forecast "
+            f"{result.slug}` for why)"
+        )
     for entry in result.log[-8:]:
         say(f"  {when(entry.at, tz)}  {describe_entry(entry)}")
     say(f"Temporal UI: {url}")

@@ -20,6 +20,8 @@ from baton.wording import when
 from starters.cli.backends import backend
 from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg, Viewer
 from starters.cli.output import console, date_column, print_json
+from starters.client import TaskRow
+from starters.client.insight import UpcomingStep
 
 app = typer.Typer()
 
@@ -95,10 +97,17 @@ def tasks(
     if json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
+    coming = way.upcoming(person or actor)
+    viewer = way.viewer_zone(actor) if rows or coming else None
     if not rows:
         console.print(f"Nothing waits on {escape(person or actor or 'you')}.")
-        return
-    viewer = way.viewer_zone(actor)
+    else:
+        console.print(_tasks_table(rows, viewer))
+    if coming:
+        console.print(_coming_up_table(coming, viewer))
+
+
+def _tasks_table(rows: list[TaskRow], viewer: str | None) -> Table:
     table = Table("project", "step", "name", "kind", date_column("due"), "")
     for row in rows:
         project = row.workflow_id.removeprefix("project-")
@@ -117,4 +126,21 @@ def tasks(
             when(row.due, viewer or row.timezone) if row.due else "",
             "[red]OVERDUE[/]" if row.overdue else "",
         )
-    console.print(table)
+    return table
+
+
+def _coming_up_table(rows: list[UpcomingStep], viewer: str | None) -> Table:
+    """Steps still waiting on others' work, with the latest forecast's median start."""
+    table = Table(
+        "project", "step", "name", date_column("likely start"), date_column("likely done"),
+        title="Coming up",
+    )  # fmt: skip
+    for row in rows:
+        table.add_row(
+            row.workflow_id.removeprefix("project-"),
+            row.step_id,
+            escape(row.step),
+            when(row.p50_start, viewer or row.timezone),
+            when(row.p50_finish, viewer or row.timezone),
+        )
+    return table

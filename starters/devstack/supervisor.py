@@ -8,6 +8,7 @@ import contextlib
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -21,6 +22,7 @@ from baton.store.playbooks import PlaybookRepo
 from baton.wording import url_lines
 from starters import client
 from starters.devstack import demo, temporal_server
+from starters.devstack.history import fill_demo_history
 from starters.web.app import create_app
 from starters.web.deps import Services
 from workers.main import serve
@@ -47,6 +49,9 @@ async def wait_for_port(port: int, alive: Callable[[], bool], timeout: float) ->
             return True
         await asyncio.sleep(0.2)
     return False
+
+
+DEMO_PAST_PROJECTS = 12
 
 
 async def step(console: Console, label: str, work: Awaitable):
@@ -92,7 +97,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
     server = None
     tasks: dict[str, asyncio.Task] = {}
     try:
-        count = await step(console, "Publishing the bundled playbooks", _publish(pool))
+        count = await step(console, "Publishing the bundled playbooks", publish_bundled(pool))
         console.print(f"[green]✓[/] {count} bundled playbooks published")
         server = await step(console, "Starting the Temporal dev server", _temporal(settings, home))
         console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
@@ -116,6 +121,14 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
         project = None
         if with_demo:
             tokens = await step(console, "Importing the demo team", demo.ensure_team(pool, home))
+            # Past projects, so the reports, charts and forecasts have something to show.
+            history = fill_demo_history(pool, DEMO_PAST_PROJECTS, 1, datetime.now(UTC))
+            added = await step(console, "Filling in past projects (demo history)", history)
+            told = f"{added} step runs added" if added else "already there"
+            console.print(
+                f"[green]✓[/] Demo history: {DEMO_PAST_PROJECTS} past projects per playbook "
+                f"({told}); `baton report --playbook blog-post`"
+            )
             project = await step(
                 console,
                 "Starting the demo project",
@@ -165,7 +178,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
         console.print(f"Stopped. Data kept in {home}.")
 
 
-async def _publish(pool) -> int:
+async def publish_bundled(pool) -> int:
     repo = PlaybookRepo(pool)
     files = bundled_playbooks()
     for path in files.values():
