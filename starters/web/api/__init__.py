@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from starters.web.api import actions, me, people, playbooks, projects, schedules
+from starters.web.api import actions, me, people, playbooks, projects, reports, schedules
 
 
 class Problem(BaseModel):
@@ -50,5 +50,5 @@ ERRORS = {
     503: _answer("Temporal or PostgreSQL cannot be reached, or the project is starting"),
 }
 router = APIRouter(prefix="/api", responses=ERRORS)
-for resource in (playbooks, people, me, projects, actions, schedules):
+for resource in (playbooks, people, me, projects, actions, schedules, reports):
     router.include_router(resource.router)

@@ -2,6 +2,8 @@
 the API.
 
 - `pages`     the board, a project's timeline, my tasks with buttons, the mailbox
+- `reports`   the reports page and its charts, recalibration (admins publish), a
+              project's forecast panel and chart
 - `start`     the start form (a launch too soon: compress, or start anyway)
 - `auth`      signing in with a token (failures limited), signing out (POST only)
 - `links`     one-click action links from messages, with confirmation
@@ -12,8 +14,8 @@ the API.
 
 from fastapi import APIRouter
 
-from starters.web.dashboard import auth, calendar, links, pages, start
+from starters.web.dashboard import auth, calendar, links, pages, reports, start
 
 router = APIRouter(include_in_schema=False)
-for part in (pages, start, auth, links, calendar):
+for part in (pages, reports, start, auth, links, calendar):
     router.include_router(part.router)

@@ -14,6 +14,7 @@ from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.wording import waiting_on
 from starters import client
+from starters.client.insight import upcoming_for
 from starters.web.dashboard.calendar import feed_url
 from starters.web.dashboard.render import (
     command_for,
@@ -24,6 +25,7 @@ from starters.web.dashboard.render import (
     redirect,
     session_form,
 )
+from starters.web.dashboard.reports import forecast_panel
 from starters.web.deps import Viewer, get_services
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +69,7 @@ async def project(request: Request, workflow_id: str, me: Viewer):
         log=list(reversed(current.log)),
         waiting=waiting_on(current, me.timezone),
         workflow_url=services.settings.workflow_url(current.workflow_id),
+        forecast=await forecast_panel(services, current),
     )
 
 
@@ -92,6 +95,7 @@ async def my_tasks(request: Request, me: Viewer):
         request,
         "tasks.html",
         tasks=found,
+        coming_up=await upcoming_for(services.pool, me.id),
         now=datetime.now(UTC),
         calendar_url=await feed_url(services, me.id),
     )

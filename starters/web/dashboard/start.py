@@ -17,6 +17,7 @@ from baton.playbook import Playbook
 from baton.schedule import DAY_FORMS, parse_day, zone
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
+from baton.wording import start_warning
 from starters.client import LateStart
 from starters.web.api.projects import start_as
 from starters.web.dashboard.render import page, redirect, session_form
@@ -57,6 +58,7 @@ async def start(request: Request, me: Viewer):
         return await _form(request, me, fields, problem=str(message))
     said = [f"Started {status.name}."]
     said += [f"Its {entry.detail}." for entry in status.log if is_compression(entry)][:1]
+    said += [warning] if (warning := start_warning(status)) else []
     return redirect(f"/projects/{status.workflow_id}", " ".join(said))
 
 

@@ -1,0 +1,177 @@
+"""Learning from history, for every way in (CLI, API, dashboard): the report, the
+recalibration (and publishing it), and a project's forecast, each read from the store
+(and, for a forecast, the project's status from Temporal) and computed by `baton.insight`."""
+
+from datetime import UTC, date, datetime, time
+
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from baton.contract import ProjectStatus, workflow_id_of
+from baton.errors import NotFound
+from baton.insight.forecast import Forecast, ForecastInput, StepOutlook, forecast
+from baton.insight.history_csv import parse_history_csv, write_history_csv
+from baton.insight.recalibrate import Recalibration, recalibrate, recalibrated_yaml
+from baton.insight.report import Report, build_report
+from baton.insight.runs import StepRun
+from baton.playbook import Playbook
+from baton.store.playbooks import PlaybookRepo
+from baton.store.projects import ProjectRepo
+from baton.store.step_runs import StepRunRepo, latest_forecasts
+from starters.client.projects import status
+
+MIN_SAMPLES = 5  # the default: fewer of a person's (or a step's) runs don't count alone
+
+
+async def report_for(
+    pool: AsyncConnectionPool, playbook: str | None = None, since: date | None = None
+) -> Report:
+    """The retrospective over recorded and imported runs (NotFound for an unknown
+    playbook, naming the published ones)."""
+    report, _ = await report_with_runs(pool, playbook, since)
+    return report
+
+
+async def report_with_runs(
+    pool: AsyncConnectionPool, playbook: str | None = None, since: date | None = None
+) -> tuple[Report, list[StepRun]]:
+    """The report and the runs it was built over (what `starters.charts.report_chart`
+    plots alongside it)."""
+    repo = PlaybookRepo(pool)
+    if playbook:
+        await repo.get(playbook)  # an unknown id: NotFound with the known ones
+    start = datetime.combine(since, time(), UTC) if since else None
+    runs = await StepRunRepo(pool).list(playbook, start)
+    return build_report(runs, await repo.latest(), playbook=playbook, since=since), runs
+
+
+async def recalibration_for(
+    pool: AsyncConnectionPool,
+    playbook_id: str,
+    quantile: float = 0.8,
+    min_samples: int = MIN_SAMPLES,
+) -> Recalibration:
+    """Proposed windows and dues for the latest version of a playbook."""
+    playbook, version = await PlaybookRepo(pool).get(playbook_id)
+    runs = await StepRunRepo(pool).list(playbook_id)
+    return recalibrate(playbook, version, runs, quantile=quantile, min_samples=min_samples)
+
+
+async def publish_recalibration(pool: AsyncConnectionPool, proposal: Recalibration) -> int:
+    """Publish the proposal as the playbook's next version (its YAML as written, with
+    the new dues); later projects use it, running ones keep theirs. Returns the version."""
+    repo = PlaybookRepo(pool)
+    source, _ = await repo.source(proposal.playbook, proposal.version)
+    _, version, _ = await repo.publish(
+        recalibrated_yaml(source, proposal), source=f"{proposal.playbook} (recalibrated)"
+    )
+    return version
+
+
+async def forecast_for(
+    temporal: Client,
+    pool: AsyncConnectionPool,
+    project: str,
+    min_samples: int = MIN_SAMPLES,
+    now: datetime | None = None,
+) -> Forecast:
+    """A project's forecast now, from its status and its playbook's history."""
+    current = await status(temporal, workflow_id_of(project))
+    return await forecast_of_status(pool, current, min_samples, now)
+
+
+async def forecast_of_status(
+    pool: AsyncConnectionPool,
+    current: ProjectStatus,
+    min_samples: int = MIN_SAMPLES,
+    now: datetime | None = None,
+) -> Forecast:
+    """The forecast of a project whose status is at hand (a page that shows both asks
+    Temporal once)."""
+    playbook, _ = await PlaybookRepo(pool).get(current.playbook, current.playbook_version)
+    runs = await StepRunRepo(pool).list(current.playbook)
+    return forecast(
+        ForecastInput.of_status(current),
+        playbook,
+        runs,
+        now or datetime.now(UTC),
+        min_samples=min_samples,
+    )
+
+
+async def import_history(
+    pool: AsyncConnectionPool, text: str, source: str = "<history>"
+) -> tuple[int, int]:
+    """A history CSV's runs recorded all or nothing: a file with any problem records
+    nothing (`HistoryFileError` lists them all). Returns (runs in the file, new ones)."""
+    runs = parse_history_csv(text, source, await PlaybookRepo(pool).latest())
+    return len(runs), await StepRunRepo(pool).add(runs, source="import")
+
+
+async def export_history(pool: AsyncConnectionPool, playbook: str | None = None) -> str:
+    """Every recorded and imported run (of one playbook or all) as a history CSV."""
+    return write_history_csv(await StepRunRepo(pool).list(playbook))
+
+
+class UpcomingStep(BaseModel):
+    """A step that will come to a person (waiting on the steps before it), with when
+    its project's latest stored forecast expects it to start and finish (medians)."""
+
+    workflow_id: str
+    project: str  # the project's name
+    step_id: str
+    step: str  # the step's name
+    p50_start: datetime
+    p50_finish: datetime
+    timezone: str = "UTC"  # the project's, for a view with nobody named
+
+
+async def upcoming_for(pool: AsyncConnectionPool, person: str) -> list[UpcomingStep]:
+    """A person's steps still to come across active projects, soonest first, from the
+    forecasts the workflows store with their effects (no simulation per page: a task
+    list stays fast however many projects run). A step comes up while it waits on steps
+    still to do; an active one is a task, not listed here. A project without a stored
+    forecast yet adds nothing."""
+    projects = {row.workflow_id: row for row in await ProjectRepo(pool).list("active")}
+    stored = await latest_forecasts(pool, list(projects))
+    playbooks: dict[tuple[str, int | None], Playbook | None] = {}
+    found = []
+    for workflow_id, data in stored.items():
+        project = projects[workflow_id]
+        key = (project.playbook_id, project.playbook_version)
+        if key not in playbooks:
+            playbooks[key] = await _playbook_or_none(pool, *key)
+        playbook = playbooks[key]
+        entries = data.get("steps", [])
+        to_do = {entry["step"] for entry in entries}
+        for entry in entries:
+            outlook = StepOutlook.model_validate(entry)
+            step = playbook.by_id.get(outlook.step) if playbook else None
+            # The forecast lists the steps still to do, active ones too: a step whose
+            # dependencies are all finished is active (a task already), not coming up.
+            waiting = step is not None and any(dep in to_do for dep in step.depends_on)
+            if person not in entry.get("owners", []) or not waiting:
+                continue
+            found.append(
+                UpcomingStep(
+                    workflow_id=workflow_id,
+                    project=project.name,
+                    step_id=outlook.step,
+                    step=step.name,
+                    p50_start=outlook.p50_start,
+                    p50_finish=outlook.p50_finish,
+                    timezone=project.timezone,
+                )
+            )
+    return sorted(found, key=lambda row: (row.p50_start, row.project, row.step_id))
+
+
+async def _playbook_or_none(
+    pool: AsyncConnectionPool, playbook: str, version: int | None
+) -> Playbook | None:
+    try:
+        found, _ = await PlaybookRepo(pool).get(playbook, version)
+    except NotFound:  # a version gone from the store: its steps cannot be told apart
+        return None
+    return found
