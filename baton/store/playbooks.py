@@ -77,6 +77,23 @@ class PlaybookRepo:
         source = f"playbook {playbook_id} version {found_version}"
         return parse_playbook(body, source=source), found_version
 
+    async def source(self, playbook_id: str, version: int | None = None) -> tuple[str, int]:
+        """A published version's YAML as written (comments kept) and its number."""
+        _, found = await self.get(playbook_id, version)
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT body FROM playbook_versions WHERE playbook_id = %s AND version = %s",
+                (playbook_id, found),
+            )
+            return (await cursor.fetchone())[0], found
+
+    async def latest(self) -> dict[str, Playbook]:
+        """The latest version of every published playbook, by id."""
+        found = {}
+        for row in await self.list_latest():
+            found[row["id"]], _ = await self.get(row["id"], row["version"])
+        return found
+
     async def versions(self, playbook_id: str) -> list[int]:
         """The published version numbers of a playbook, oldest first."""
         async with self.pool.connection() as conn:
