@@ -44,7 +44,7 @@ from baton.durations import MAX_DURATION, format_duration, parse_duration, parse
 from baton.errors import Invalid
 from baton.insight import stats
 from baton.insight.runs import StepRun
-from baton.insight.windows import windows
+from baton.insight.windows import window_is_estimate, windows
 from baton.playbook import Playbook, parse_playbook
 
 MIN_WINDOW_DAYS = 0.5  # below half a day a window says more about the data than the work
@@ -110,7 +110,7 @@ def recalibrate(
                 proposed_due=offset_text(proposed_offsets[step.id]) if has_due else None,
                 proposed_estimate=(
                     _estimate_text(playbook, step.id, current[step.id], proposed[step.id])
-                    if _window_is_estimate(playbook, step.id)
+                    if window_is_estimate(playbook, step.id)
                     else None
                 ),
             )
@@ -229,12 +229,6 @@ def _dependencies_first(playbook: Playbook) -> list[str]:
 def offset_text(days: int) -> str:
     """A due offset as playbooks write it: "-13d", "0d", "+2d" (baton.playbook's form)."""
     return f"{days:+d}d" if days else "0d"
-
-
-def _window_is_estimate(playbook: Playbook, step_id: str) -> bool:
-    """windows.window_days's rule: no due, or nothing it waits for has a due."""
-    step = playbook.step(step_id)
-    return step.due is None or all(playbook.step(d).due is None for d in step.depends_on)
 
 
 def _estimate_text(playbook: Playbook, step_id: str, current: float, proposed: float) -> str:

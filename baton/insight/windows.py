@@ -13,14 +13,18 @@ def estimate_days(playbook: Playbook, step: Step) -> float:
     return estimate.total_seconds() / DAY_SECONDS
 
 
+def window_is_estimate(playbook: Playbook, step_id: str) -> bool:
+    """Whether a step's window is its estimate: no due, or nothing before it has one."""
+    step = playbook.step(step_id)
+    return step.due is None or all(playbook.step(d).due is None for d in step.depends_on)
+
+
 def window_days(playbook: Playbook, step_id: str) -> float:
     step = playbook.step(step_id)
-    if step.due is None:
+    if window_is_estimate(playbook, step_id):
         return estimate_days(playbook, step)
-    before = [playbook.step(d).due for d in step.depends_on if playbook.step(d).due is not None]
-    if not before:
-        return estimate_days(playbook, step)
-    return float(step.due - max(before))  # type: ignore[type-var]
+    before = [playbook.step(d).due for d in step.depends_on]
+    return float(step.due - max(due for due in before if due is not None))  # type: ignore[operator]
 
 
 def windows(playbook: Playbook) -> dict[str, float]:
