@@ -117,12 +117,22 @@ def test_a_file_with_a_bad_row_changes_nothing(imported, tmp_path):
     assert len(exported(imported)) == 1 + ROWS
 
 
-def test_importing_an_unpublished_playbook_names_it(migrated, tmp_path):
+def test_a_bundled_playbook_is_known_before_it_is_published(migrated, tmp_path):
+    """A team's spreadsheet may come before its first project: the bundled playbooks
+    are known to the import, the report and the recalibration (version null) at once;
+    a playbook neither published nor bundled is refused by name."""
     store = fresh_store(migrated)
     path = tmp_path / "past.csv"
     path.write_text(HISTORY, encoding="utf-8")
-    stderr = assert_clean_failure(cli(store, "history", "import", str(path)))
-    assert "unknown playbook 'blog-post'; no playbook is published yet" in stderr
+    assert f"Imported {ROWS} step runs" in ok(cli(store, "history", "import", str(path)))
+    report = json.loads(ok(cli(store, "report", "--playbook", "blog-post", "--json")))
+    assert report["projects"] > 0 and report["steps"][0]["step"] == "idea"
+    proposal = json.loads(ok(cli(store, "recalibrate", "blog-post", "--json")))
+    assert proposal["version"] is None and proposal["playbook"] == "blog-post"
+    mine = tmp_path / "mine.csv"
+    mine.write_text(HISTORY.replace("blog-post", "my-post"), encoding="utf-8")
+    stderr = assert_clean_failure(cli(store, "history", "import", str(mine)))
+    assert "unknown playbook 'my-post'" in stderr
 
 
 def test_export_round_trips_through_import(imported, tmp_path):
@@ -141,8 +151,10 @@ def test_export_round_trips_through_import(imported, tmp_path):
 
 
 def test_export_of_an_unknown_playbook_names_the_published_ones(imported):
-    stderr = assert_clean_failure(cli(imported, "history", "export", "-", "--playbook", "webinar"))
-    assert "no playbook 'webinar' is published (published: blog-post)" in stderr
+    stderr = assert_clean_failure(cli(imported, "history", "export", "-", "--playbook", "webnar"))
+    assert "no playbook 'webnar' is published (published: blog-post)" in stderr
+    bundled = ok(cli(imported, "history", "export", "-", "--playbook", "webinar"))
+    assert bundled.splitlines() == [HISTORY.splitlines()[0]]  # known, with no runs yet
 
 
 # ------------------------------------------------------------------------------ report
@@ -217,8 +229,8 @@ def test_report_without_history_says_how_to_get_some(migrated):
         "No history yet: import past projects with `baton history import FILE.csv`, or try "
         "`baton demo history`."
     )
-    stderr = assert_clean_failure(cli(store, "report", "--playbook", "blog-post"))
-    assert "no playbook 'blog-post' is published" in stderr
+    stderr = assert_clean_failure(cli(store, "report", "--playbook", "blog-pots"))
+    assert "no playbook 'blog-pots' is published" in stderr
 
 
 def test_report_bad_since(imported):
@@ -407,7 +419,7 @@ async def test_forecast_json_of_a_running_project(running):
     strict = json.loads(
         ok(await asyncio.to_thread(cli, env, "forecast", slug, "--json", "--min-samples", "50"))
     )
-    assert strict["basis"]["draft"].startswith("window 5d, only 8 samples")
+    assert strict["basis"]["draft"].startswith("window 5d kept 4 times in 5, only 8 samples")
 
 
 async def test_forecast_table_and_chart(running, tmp_path):

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from baton.insight.history_csv import read_history_file
-from baton.store.playbooks import PlaybookRepo
 from starters.cli.common import with_store, write_file
 from starters.cli.output import console, errors
 from starters.client import insight
@@ -51,7 +50,7 @@ def export_history(
 
     async def run(pool) -> str:
         if playbook:
-            await PlaybookRepo(pool).get(playbook)  # an unknown id: NotFound, naming the known
+            await insight.playbook_for_history(pool, playbook)  # unknown: NotFound
         return await insight.export_history(pool, playbook)
 
     text = with_store(run)

@@ -123,7 +123,7 @@ def recalibrate(
     if version is None:
         return
     say = errors.print if json else console.print  # never mixed into JSON
-    if proposal.version is not None and version > proposal.version:
+    if proposal.version is None or version > proposal.version:  # None: bundled, unpublished
         say(
             f"Published {proposal.playbook} version {version}; new projects use it, running "
             "ones keep theirs.",

@@ -15,13 +15,40 @@ from baton.insight.history_csv import parse_history_csv, write_history_csv
 from baton.insight.recalibrate import Recalibration, recalibrate, recalibrated_yaml
 from baton.insight.report import Report, build_report
 from baton.insight.runs import StepRun
-from baton.playbook import Playbook
+from baton.playbook import Playbook, bundled_playbooks, load_playbook
 from baton.store.playbooks import PlaybookRepo
 from baton.store.projects import ProjectRepo
 from baton.store.step_runs import StepRunRepo, latest_forecasts
 from starters.client.projects import status
 
 MIN_SAMPLES = 5  # the default: fewer of a person's (or a step's) runs don't count alone
+
+
+async def known_playbooks(pool: AsyncConnectionPool) -> dict[str, Playbook]:
+    """The playbooks history may name: the latest published version of each, and the
+    bundled ones not published yet (a team's spreadsheet may come before its first
+    project)."""
+    published = await PlaybookRepo(pool).latest()
+    bundled = {pid: path for pid, path in bundled_playbooks().items() if pid not in published}
+    return {pid: load_playbook(path) for pid, path in bundled.items()} | published
+
+
+async def playbook_for_history(
+    pool: AsyncConnectionPool, playbook_id: str
+) -> tuple[Playbook, int | None, str]:
+    """A playbook history is read against: its latest published version (the version,
+    the YAML as written), else the bundled file (no version yet); else NotFound naming
+    the published ones."""
+    repo = PlaybookRepo(pool)
+    try:
+        source, version = await repo.source(playbook_id)
+    except NotFound:
+        path = bundled_playbooks().get(playbook_id)
+        if path is None:
+            raise
+        return load_playbook(path), None, path.read_text(encoding="utf-8")
+    playbook, _ = await repo.get(playbook_id, version)
+    return playbook, version, source
 
 
 async def report_for(
@@ -38,12 +65,12 @@ async def report_with_runs(
 ) -> tuple[Report, list[StepRun]]:
     """The report and the runs it was built over (what `starters.charts.report_chart`
     plots alongside it)."""
-    repo = PlaybookRepo(pool)
     if playbook:
-        await repo.get(playbook)  # an unknown id: NotFound with the known ones
+        await playbook_for_history(pool, playbook)  # unknown: NotFound with the known ones
     start = datetime.combine(since, time(), UTC) if since else None
     runs = await StepRunRepo(pool).list(playbook, start)
-    return build_report(runs, await repo.latest(), playbook=playbook, since=since), runs
+    known = await known_playbooks(pool)
+    return build_report(runs, known, playbook=playbook, since=since), runs
 
 
 async def recalibration_for(
@@ -53,7 +80,7 @@ async def recalibration_for(
     min_samples: int = MIN_SAMPLES,
 ) -> Recalibration:
     """Proposed windows and dues for the latest version of a playbook."""
-    playbook, version = await PlaybookRepo(pool).get(playbook_id)
+    playbook, version, _ = await playbook_for_history(pool, playbook_id)
     runs = await StepRunRepo(pool).list(playbook_id)
     return recalibrate(playbook, version, runs, quantile=quantile, min_samples=min_samples)
 
@@ -62,7 +89,10 @@ async def publish_recalibration(pool: AsyncConnectionPool, proposal: Recalibrati
     """Publish the proposal as the playbook's next version (its YAML as written, with
     the new dues); later projects use it, running ones keep theirs. Returns the version."""
     repo = PlaybookRepo(pool)
-    source, _ = await repo.source(proposal.playbook, proposal.version)
+    if proposal.version is None:  # a bundled playbook not published yet
+        _, _, source = await playbook_for_history(pool, proposal.playbook)
+    else:
+        source, _ = await repo.source(proposal.playbook, proposal.version)
     _, version, _ = await repo.publish(
         recalibrated_yaml(source, proposal), source=f"{proposal.playbook} (recalibrated)"
     )
@@ -105,7 +135,7 @@ async def import_history(
 ) -> tuple[int, int]:
     """A history CSV's runs recorded all or nothing: a file with any problem records
     nothing (`HistoryFileError` lists them all). Returns (runs in the file, new ones)."""
-    runs = parse_history_csv(text, source, await PlaybookRepo(pool).latest())
+    runs = parse_history_csv(text, source, await known_playbooks(pool))
     return len(runs), await StepRunRepo(pool).add(runs, source="import")
 
 

@@ -53,8 +53,10 @@ async def test_a_compressed_start_is_accepted_and_the_pm_is_told(baton):
         lambda answer: any(m["workflow_id"] == status["workflow_id"] for m in answer.json()),
     )
     told = [m for m in inbox.json() if m["workflow_id"] == status["workflow_id"]]
-    assert [m["kind"] for m in told] == ["rescheduled"]
-    assert told[0]["subject"].startswith(f"[{status['name']}] The plan was compressed")
+    # The plan squeezed into ten days is told, and (its forecast low) may be warned about.
+    [compressed] = [m for m in told if m["kind"] != "at_risk"]
+    assert compressed["kind"] == "rescheduled"
+    assert compressed["subject"].startswith(f"[{status['name']}] The plan was compressed")
 
 
 async def test_a_start_allowed_late_is_accepted_with_the_late_steps_overdue(baton):
