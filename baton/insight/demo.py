@@ -39,8 +39,8 @@ from baton.schedule import forward_due, local_instant
 SIGMA = 0.4
 REWORK_RATE = 0.2
 REASSIGN_RATE = 0.1
-STEP_FACTORS = (0.5, 1.5)  # some steps are habitually slow, some quick
-PERSON_SPEEDS = (0.7, 1.5)  # a person's cycle times relative to the step's median
+STEP_FACTORS = (0.45, 1.35)  # some steps habitually slow, most quick enough
+PERSON_SPEEDS = (0.7, 1.3)  # a person's cycle times relative to the step's median
 REWORK_SHARE = 0.5  # a rework round takes about half a first run
 MOST_REJECTIONS = 3
 LAUNCH_SPACING = timedelta(days=7)
@@ -149,13 +149,20 @@ def default_people(playbook: Playbook) -> dict[str, list[str]]:
     return {role: names[2 * i : 2 * i + 2] for i, role in enumerate(playbook.roles)}
 
 
-def draw_truth(playbook: Playbook, people: dict[str, list[str]], seed: int) -> DemoTruth:
+def draw_truth(
+    playbook: Playbook,
+    people: dict[str, list[str]],
+    seed: int,
+    step_factors: tuple[float, float] = STEP_FACTORS,
+    person_speeds: tuple[float, float] = PERSON_SPEEDS,
+) -> DemoTruth:
     """Each step's median (its window times a factor) and each person's speed, from the
-    seed; the default spread, rework and reassignment rates."""
+    seed (uniform over the ranges given); the default spread, rework and reassignment
+    rates."""
     rng = np.random.default_rng(seed)
-    factors = rng.uniform(*STEP_FACTORS, size=len(playbook.steps))
+    factors = rng.uniform(*step_factors, size=len(playbook.steps))
     persons = list(dict.fromkeys(p for role in playbook.roles for p in people[role]))
-    speeds = rng.uniform(*PERSON_SPEEDS, size=len(persons))
+    speeds = rng.uniform(*person_speeds, size=len(persons))
     return DemoTruth(
         step_median_days={
             step.id: round(calendar_window_days(playbook, step.id) * float(factor), 3)

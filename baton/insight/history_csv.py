@@ -237,7 +237,7 @@ def _step(playbook_id: str, step_id: str, row: _Row, playbooks: dict[str, Playbo
         if close:
             hint = f"did you mean '{close}'?"
         elif playbooks:
-            hint = f"known playbooks (published or bundled): {', '.join(sorted(playbooks))}"
+            hint = f"known playbooks: {', '.join(sorted(playbooks))}"
         else:
             hint = "no playbook is published yet; publish it with `baton playbook publish ID`"
         row.problem("playbook", f"unknown playbook '{playbook_id}'; {hint}")

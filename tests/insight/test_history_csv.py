@@ -160,7 +160,7 @@ def test_an_unknown_playbook_or_step_is_named_with_a_suggestion():
     assert problems(text) == [
         "history.csv, line 2, field 'playbook': unknown playbook 'blgo-post'; did you mean "
         "'blog-post'?",
-        "history.csv, line 3, field 'playbook': unknown playbook 'webinar'; published "
+        "history.csv, line 3, field 'playbook': unknown playbook 'webinar'; known "
         "playbooks: blog-post, newsletter",
         f"history.csv, line 4, field 'step': step 'drfat' is not in playbook 'blog-post'; did "
         f"you mean 'draft'? its steps: {steps}",
