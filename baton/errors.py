@@ -13,6 +13,7 @@ BatonError is ever shown to a person as their problem.
 | Unavailable | Temporal or PostgreSQL cannot be reached       | exit 1 | 503  |
 """
 
+import csv
 import sys
 import traceback
 import uuid
@@ -72,6 +73,16 @@ class Problem(BaseModel):
         if self.field:
             parts.append(f"field '{self.field}'")
         return f"{', '.join(parts)}: {self.message}" if parts else self.message
+
+
+def csv_rows(reader: Any, source: str, error: "type[Invalid]"):
+    """A csv reader's rows; a row the csv module cannot read (a cell too long, a stray
+    quote) raises `error` naming the file and line, like every other problem of it."""
+    try:
+        yield from reader
+    except csv.Error as cause:
+        where = f"line {reader.line_num}"
+        raise error([Problem(file=source, where=where, message=str(cause))]) from None
 
 
 class Invalid(BatonError, ValueError):

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from baton.errors import Invalid, Problem, problem_message
+from baton.errors import Invalid, Problem, csv_rows, problem_message
 from baton.people import Person, closest
 from baton.yamldoc import read_yaml
 
@@ -115,20 +115,11 @@ def parse_people_yaml(
     return _finish(entries, source, problems, known)
 
 
-def _rows(reader, source: str):
-    """The reader's rows; a cell too long for the csv module is the file's problem."""
-    try:
-        yield from reader
-    except csv.Error as error:
-        where = f"line {reader.line_num}"
-        raise PeopleFileError([Problem(file=source, where=where, message=str(error))]) from None
-
-
 def parse_people_csv(
     text: str, source: str = "<people.csv>", known: Collection[str] = ()
 ) -> list[ImportedPerson]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(_rows(reader, source), None)
+    header = next(csv_rows(reader, source, PeopleFileError), None)
     if not header or not any(cell.strip() for cell in header):
         message = f"the first line names the columns: {', '.join(COLUMNS)}"
         raise PeopleFileError([Problem(file=source, message=message)])
@@ -148,7 +139,7 @@ def parse_people_csv(
         raise PeopleFileError(problems)
     entries: list[tuple[str, Any]] = []
     line = reader.line_num
-    for cells in _rows(reader, source):
+    for cells in csv_rows(reader, source, PeopleFileError):
         start, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from baton.bounds import EARLIEST, INT_MAX, LATEST, NAME_MAX, PERSON_ID, clean_text
-from baton.errors import Invalid, Problem
+from baton.errors import Invalid, Problem, csv_rows
 from baton.insight.runs import OUTCOMES, StepRun
 from baton.people import closest
 from baton.playbook import Playbook
@@ -70,7 +70,7 @@ def parse_history_csv(text: str, source: str, playbooks: dict[str, Playbook]) ->
     runs: list[StepRun] = []
     first_line: dict[tuple[str, str, int], int] = {}
     line = reader.line_num
-    for cells in _rows(reader, source):
+    for cells in csv_rows(reader, source, HistoryFileError):
         start, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
@@ -140,18 +140,9 @@ class _Row:
         self.problems.append(Problem(file=self.source, where=where, field=field, message=message))
 
 
-def _rows(reader, source: str):
-    """The reader's rows; a cell the csv module cannot read is the file's problem."""
-    try:
-        yield from reader
-    except csv.Error as error:
-        where = f"line {reader.line_num}"
-        raise HistoryFileError([Problem(file=source, where=where, message=str(error))]) from None
-
-
 def _header(reader, source: str) -> list[str]:
     """The columns the first line names, refused with every problem at once."""
-    header = next(_rows(reader, source), None)
+    header = next(csv_rows(reader, source, HistoryFileError), None)
     if not header or not any(cell.strip() for cell in header):
         message = f"is empty; the first line names the columns: {', '.join(COLUMNS)}"
         raise HistoryFileError([Problem(file=source, message=message)])
