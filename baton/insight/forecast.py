@@ -116,6 +116,7 @@ class StepOutlook(BaseModel):
     """A step still to do: when it is projected to start and finish (medians)."""
 
     step: str
+    state: StepState = "waiting"  # active: under way already; waiting: still to come
     p50_start: datetime
     p50_finish: datetime
     owners: list[str] = []  # who it is projected for ("coming up" lists read it)
@@ -238,6 +239,7 @@ def forecast(
         steps=[
             StepOutlook(
                 step=pending[i].id,
+                state=pending[i].state,
                 p50_start=when(median_start[k]),
                 p50_finish=when(median_finish[k]),
                 owners=pending[i].owners,

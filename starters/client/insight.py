@@ -173,15 +173,11 @@ async def upcoming_for(pool: AsyncConnectionPool, person: str) -> list[UpcomingS
         if key not in playbooks:
             playbooks[key] = await _playbook_or_none(pool, *key)
         playbook = playbooks[key]
-        entries = data.get("steps", [])
-        to_do = {entry["step"] for entry in entries}
-        for entry in entries:
+        for entry in data.get("steps", []):
             outlook = StepOutlook.model_validate(entry)
             step = playbook.by_id.get(outlook.step) if playbook else None
-            # The forecast lists the steps still to do, active ones too: a step whose
-            # dependencies are all finished is active (a task already), not coming up.
-            waiting = step is not None and any(dep in to_do for dep in step.depends_on)
-            if person not in entry.get("owners", []) or not waiting:
+            # An active step is a task already, not something coming up.
+            if step is None or outlook.state != "waiting" or person not in outlook.owners:
                 continue
             found.append(
                 UpcomingStep(

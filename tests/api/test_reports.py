@@ -209,6 +209,7 @@ async def test_coming_up_lists_a_persons_waiting_steps_from_the_stored_forecast(
         start = now + timedelta(days=starts_in)
         return {
             "step": step,
+            "state": "active" if starts_in == 0 else "waiting",
             "owners": owners,
             "p50_start": start.isoformat(),
             "p50_finish": (start + timedelta(days=2)).isoformat(),

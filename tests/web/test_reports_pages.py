@@ -140,7 +140,8 @@ async def seed_coming_up(site, workflow_id: str, person: str) -> datetime:
 
     def outlook(step: str, owners: list[str], starts: datetime) -> dict:
         finish = starts + timedelta(days=2)
-        return {"step": step, "owners": owners, "p50_start": starts.isoformat(),
+        state = "active" if step == "idea" else "waiting"
+        return {"step": step, "state": state, "owners": owners, "p50_start": starts.isoformat(),
                 "p50_finish": finish.isoformat()}  # fmt: skip
 
     steps = [
