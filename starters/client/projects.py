@@ -252,6 +252,26 @@ async def _rows(client: Client, query: str):
         )
 
 
+ACTIVE_AT_ONCE = 16  # status queries in flight at once, so a big board holds up no worker
+
+
+async def active_statuses(client: Client) -> list[ProjectStatus]:
+    """The status of every active project (those that cannot answer now are left out),
+    for pages that look across projects: the board, the people page."""
+    rows = await list_projects(client, visibility_query(state="active"))
+    gate = asyncio.Semaphore(ACTIVE_AT_ONCE)
+
+    async def one(workflow_id: str) -> ProjectStatus | None:
+        async with gate:
+            try:
+                return await status(client, workflow_id)
+            except (NotFound, Unavailable):
+                return None
+
+    found = await asyncio.gather(*(one(row.workflow_id) for row in rows))
+    return [current for current in found if current is not None]
+
+
 def _known_zone(name: Any) -> str | None:
     """A memo's time zone when it is one (a start straight in Temporal sets any memo)."""
     try:
