@@ -60,7 +60,7 @@ def compose(
         person = people.get(entry.recipient) or Person(id=entry.recipient)
         context = _context(batch, entry, person, people, playbook, steps, signer, now)
         rendered = render(context)
-        for channel in _channels_for(person, channels):
+        for channel in channels_for(person, channels):
             messages.append(
                 OutboxMessage(
                     idempotency_key=message_key(batch, entry, channel),
@@ -79,7 +79,9 @@ def compose(
     return messages
 
 
-def _channels_for(person: Person, configured: set[str]) -> list[str]:
+def channels_for(person: Person, configured: set[str]) -> list[str]:
+    """Where a message to `person` goes: the mailbox always, email and Slack when
+    `configured` and the person has an address there (the sign-in link's too)."""
     channels = ["mailbox"]
     if "email" in configured and person.email:
         channels.append("email")

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     email_from: str = Field("Baton <baton@localhost>", validation_alias="BATON_EMAIL_FROM")
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # A local demo (`baton dev --demo`): /demo/mailbox shows everyone's newest messages,
+    # sign-in links among them, to anyone who opens it. Never on a shared server.
+    demo_mailbox: bool = Field(False, validation_alias="BATON_DEMO_MAILBOX")
 
     @model_validator(mode="after")
     def _public_url_on_the_api_port(self) -> "Settings":

@@ -200,6 +200,15 @@ class OutboxRepo:
             (person_id,),
         )
 
+    async def newest_mailbox(self, limit: int) -> list[OutboxRow]:
+        """Everyone's newest mailbox messages (every message has a mailbox copy), newest
+        first: the local demo's mailbox page."""
+        return await self._rows(
+            f"SELECT {_ROW_COLUMNS} FROM outbox WHERE channel = 'mailbox'"
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            (limit,),
+        )
+
     async def read(self, person_id: str, unread_only: bool = False) -> list[OutboxRow]:
         """A person reads their mailbox: its messages, newest first (`read_at` as it was
         before this reading), and those become read."""

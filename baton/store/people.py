@@ -66,6 +66,11 @@ class PeopleRepo:
         found = await self._select("WHERE token_hash = %s", (token_hash,))
         return next(iter(found.values()), None)
 
+    async def by_email(self, email: str) -> list[Person]:
+        """The people whose email is `email`, ignoring case."""
+        found = await self._select("WHERE lower(email) = lower(%s)", (email,))
+        return list(found.values())
+
     async def set_admin(self, person_id: str, is_admin: bool) -> None:
         await self._update(person_id, "is_admin", is_admin)
 
@@ -74,6 +79,12 @@ class PeopleRepo:
             cursor = await conn.execute("SELECT is_admin FROM people WHERE id = %s", (person_id,))
             row = await cursor.fetchone()
         return bool(row and row[0])
+
+    async def admin_ids(self) -> set[str]:
+        """Who the admins are (a page showing everyone asks once)."""
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute("SELECT id FROM people WHERE is_admin")
+            return {row[0] for row in await cursor.fetchall()}
 
     async def feed_version(self, person_id: str) -> int | None:
         """The version a person's calendar feed key is made from (None: no such person)."""

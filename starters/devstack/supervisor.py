@@ -87,6 +87,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
             )
     settings.temporal_address = f"127.0.0.1:{settings.dev_port}"
     settings.temporal_ui_url = f"http://localhost:{settings.dev_ui_port}"
+    settings.demo_mailbox = settings.demo_mailbox or with_demo  # sign in by link, no email
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -231,6 +232,8 @@ def _print_guide(
     console.print(f"Temporal Web UI:  {settings.temporal_ui_url}", soft_wrap=True)
     console.print(f"API docs:         {api}/docs", soft_wrap=True)
     console.print(f"Dashboard:        {api}/", soft_wrap=True)
+    if settings.demo_mailbox:
+        console.print(f"Demo mailbox:     {api}/demo/mailbox", soft_wrap=True)
     if project:
         url = settings.workflow_url(project.workflow_id)
         for part, whole in url_lines(f"Demo project:     {url}", console.width):

@@ -105,10 +105,11 @@ async def signed_in(request: Request) -> Person | None:
 
 
 async def start_session(
-    request: Request, response: Response, person: Person, token_hash: str
+    request: Request, response: Response, person: Person, token_hash: str | None = None
 ) -> None:
     """Sign `person` in on `response`: a new session, valid while `token_hash` (the
-    token they signed in with) is still theirs."""
+    token they signed in with) is still theirs; made by a sign-in link (no token), valid
+    until it expires or they sign out."""
     services = get_services(request)
     session_id = await SessionsRepo(services.pool).start(person.id, token_hash, SESSION_LIFETIME)
     response.set_cookie(
