@@ -8,6 +8,7 @@ own errors end here.
 """
 
 from starters.client.connection import connect, ensure_search_attributes, search_attribute_flags
+from starters.client.portfolio import ProjectCard, portfolio
 from starters.client.projects import (
     LateStart,
     NotAnswering,
@@ -43,6 +44,7 @@ from starters.client.schedules import (
 __all__ = [
     "LateStart",
     "NotAnswering",
+    "ProjectCard",
     "ProjectNotFound",
     "ProjectRow",
     "ScheduleRow",
@@ -63,6 +65,7 @@ __all__ = [
     "list_projects",
     "list_schedules",
     "pause_schedule",
+    "portfolio",
     "resume_schedule",
     "search_attribute_flags",
     "start_and_wait",
