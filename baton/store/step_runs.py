@@ -73,6 +73,14 @@ class StepRunRepo:
             await cursor.execute(sql, params)
             return [StepRun.model_validate(row) for row in await cursor.fetchall()]
 
+    async def of_project(self, project: str) -> list[StepRun]:
+        """One project's runs (every round of every step), by step and revision."""
+        sql = f"SELECT {', '.join(_FIELDS)} FROM step_runs WHERE project = %s"
+        sql += " ORDER BY step, revision"
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(sql, (project,))
+            return [StepRun.model_validate(row) for row in await cursor.fetchall()]
+
     async def count(self, source: Source | None = None) -> int:
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
