@@ -19,7 +19,7 @@ from baton.store.playbooks import PlaybookRepo
 from starters import client
 from starters.charts import forecast_chart, report_chart
 from starters.client import insight
-from starters.web.dashboard.render import error_page, page, redirect, session_form
+from starters.web.dashboard.render import error_page, local_path, page, redirect, session_form
 from starters.web.deps import Services, Viewer, get_services
 
 router = APIRouter(include_in_schema=False)
@@ -106,9 +106,10 @@ async def publish_recalibration(request: Request, me: Viewer):
     min_samples = _min_samples(fields.get("min_samples", str(insight.MIN_SAMPLES)))
     proposal = await insight.recalibration_for(services.pool, playbook_id, quantile, min_samples)
     version = await insight.publish_recalibration(services.pool, proposal)
-    back = "/reports/recalibration?" + urlencode(
+    view = "/reports/recalibration?" + urlencode(
         {"playbook": playbook_id, "quantile": quantile, "min_samples": min_samples}
     )
+    back = local_path(fields.get("back"), view)  # the playbook page's button comes back there
     if version == proposal.version:
         return redirect(back, f"Nothing to publish: version {version} already has these dues.")
     return redirect(
