@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Collection
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -53,23 +53,38 @@ def parse_people_file(path: str | Path, known: Collection[str] = ()) -> list[Imp
     """Read and validate a people file; `.yaml`/`.yml` or `.csv` by its name. `known`:
     the ids already in the directory (a manager or backup may name them)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".yaml", ".yml", ".csv"):
-        raise PeopleFileError(
-            [Problem(file=str(path), message="name the file .yaml, .yml or .csv")]
-        )
+    _format_of(str(path))
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as error:
         raise PeopleFileError(
             [Problem(file=str(path), message=f"cannot read: {error.strerror}")]
         ) from None
+    return parse_people_bytes(data, str(path), known)
+
+
+def parse_people_bytes(
+    data: bytes, source: str, known: Collection[str] = ()
+) -> list[ImportedPerson]:
+    """A people file's content (an upload) read as `parse_people_file` reads the file:
+    YAML or CSV by the suffix of `source` (its name), UTF-8."""
+    suffix = _format_of(source)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         message = f"not UTF-8 text (byte {error.start}); save it as UTF-8"
-        raise PeopleFileError([Problem(file=str(path), message=message)]) from None
+        raise PeopleFileError([Problem(file=source, message=message)]) from None
     if suffix == ".csv":
-        return parse_people_csv(text, str(path), known)
-    return parse_people_yaml(text, str(path), known)
+        return parse_people_csv(text, source, known)
+    return parse_people_yaml(text, source, known)
+
+
+def _format_of(source: str) -> str:
+    """A people file's suffix (.yaml, .yml or .csv); any other is refused."""
+    suffix = PurePath(source).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".csv"):
+        raise PeopleFileError([Problem(file=source, message="name the file .yaml, .yml or .csv")])
+    return suffix
 
 
 def parse_people_yaml(

@@ -32,7 +32,7 @@ The rules, one line each (the README quotes them):
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 
@@ -281,14 +281,26 @@ def _bottlenecks(order: list[StepKey], by_step: dict[StepKey, list[StepRun]]) ->
     ]
 
 
+def iso_week(moment: datetime) -> str:
+    """The ISO week (UTC) an instant falls in, as crowded weeks name it: "2026-W50"."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def dues_per_week(dues: Iterable[tuple[Iterable[str], datetime]]) -> Counter[tuple[str, str]]:
+    """How many dues each person has per ISO week (UTC), from (people, due) pairs: a
+    count per (person, week); a person named twice on one due counts once. The report's
+    crowded weeks and the dashboard's load per week count alike."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for people, due in dues:
+        week = iso_week(due)
+        for person in dict.fromkeys(people):
+            counts[(person, week)] += 1
+    return counts
+
+
 def _crowded_weeks(runs: list[StepRun]) -> list[CrowdedWeek]:
-    dues: Counter[tuple[str, str]] = Counter()
-    for run in runs:
-        if run.outcome == "skipped":
-            continue
-        year, week, _ = run.due_at.astimezone(UTC).isocalendar()
-        for owner in dict.fromkeys(run.owners):
-            dues[(owner, f"{year}-W{week:02d}")] += 1
+    dues = dues_per_week((run.owners, run.due_at) for run in runs if run.outcome != "skipped")
     crowded = [
         CrowdedWeek(person=person, week=week, dues=count)
         for (person, week), count in dues.items()
