@@ -8,7 +8,8 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from baton.contract import ProjectStatus, workflow_id_of
+from activities.forecaster import SAMPLES
+from baton.contract import ProjectStatus, StartProject, workflow_id_of
 from baton.errors import NotFound
 from baton.insight.forecast import Forecast, ForecastInput, StepOutlook, forecast
 from baton.insight.history_csv import parse_history_csv, write_history_csv
@@ -16,6 +17,7 @@ from baton.insight.recalibrate import Recalibration, recalibrate, recalibrated_y
 from baton.insight.report import Report, build_report
 from baton.insight.runs import StepRun
 from baton.playbook import Playbook, bundled_playbooks, load_playbook
+from baton.state import start_project
 from baton.store.playbooks import PlaybookRepo
 from baton.store.projects import ProjectRepo
 from baton.store.step_runs import StepRunRepo, latest_forecasts
@@ -128,6 +130,39 @@ async def forecast_of_status(
         now or datetime.now(UTC),
         min_samples=min_samples,
     )
+
+
+class StartForecast(BaseModel):
+    """The forecast of a project not started yet, worked out as its start will work it
+    out (`activities.forecaster.HistoryForecaster.at_start`): below the playbook's
+    `risk_alert`, the start warns its project manager."""
+
+    first: ProjectStatus  # its first state, as the workflow would make it
+    forecast: Forecast
+    at_risk: bool
+
+
+UNASSIGNED = "unassigned."  # + a role: nobody's pace is known, so the step's own counts
+
+
+async def forecast_start(
+    pool: AsyncConnectionPool,
+    request: StartProject,
+    playbook: Playbook,
+    now: datetime | None = None,
+    min_samples: int = MIN_SAMPLES,
+) -> StartForecast:
+    """The chance a project starting now with `request` makes its launch (the start
+    form's preview). A role nobody is given yet is forecast from the step's history or
+    window. `Refused` for a start the workflow would refuse (a launch in the past)."""
+    now = now or datetime.now(UTC)
+    everyone = {role: UNASSIGNED + role for role in playbook.roles} | request.assignments
+    # model_copy: a placeholder id need not be one a person could have.
+    whole = request.model_copy(update={"assignments": everyone})
+    first = start_project(whole, playbook, {}, now).project.status()
+    runs = await StepRunRepo(pool).list(playbook.id)
+    found = forecast(ForecastInput.of_status(first), playbook, runs, now, min_samples, SAMPLES)
+    return StartForecast(first=first, forecast=found, at_risk=found.p_on_time < playbook.risk_alert)
 
 
 async def import_history(

@@ -23,7 +23,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.catalog import Catalog, check_people
 from baton import contract
 from baton.bounds import PERSON_ID, STEP_ID, is_id
-from baton.contract import ActionResult, Command, ProjectStatus, RunOptions, StartProject
+from baton.contract import (
+    ActionResult,
+    Command,
+    ProjectStatus,
+    RunOptions,
+    StartProject,
+    StepStatus,
+)
 from baton.errors import Invalid, NotFound, Refused, Unavailable
 from baton.people import named_by, named_people
 from baton.plan import lead_refusal
@@ -280,6 +287,17 @@ def _known_zone(name: Any) -> str | None:
         return None
 
 
+class NearbyStep(BaseModel):
+    """A step next to a task: one it waited on (`people`: who did it, once it is done;
+    else its owners) or one waiting on it (`people`: its owners). Ids, not names."""
+
+    step_id: str
+    name: str
+    state: str
+    people: list[str] = []
+    finished_at: datetime | None = None
+
+
 class TaskRow(BaseModel):
     """One active step waiting on a person, across projects; or, with `problem` set, a
     project of theirs that cannot answer right now (the rest of the list still works)."""
@@ -297,6 +315,10 @@ class TaskRow(BaseModel):
     sent_back_because: str | None = None
     problem: str | None = None
     timezone: str = "UTC"  # the project's, for a view with nobody named
+    playbook: str = ""  # the project's playbook and version (its steps' instructions)
+    playbook_version: int | None = None
+    before: list[NearbyStep] = []  # the steps it waited on
+    after: list[NearbyStep] = []  # the steps waiting on it
 
 
 async def tasks_for(client: Client, person: str) -> list[TaskRow]:
@@ -327,10 +349,35 @@ async def tasks_for(client: Client, person: str) -> list[TaskRow]:
                         sent_back_by=rework.actor if rework else None,
                         sent_back_because=rework.detail if rework else None,
                         timezone=current.timezone,
+                        playbook=current.playbook,
+                        playbook_version=current.playbook_version,
+                        before=[_nearby(current, s) for s in current.steps if s.id in step.after],
+                        after=[_nearby(current, s) for s in current.steps if step.id in s.after],
                     )
                 )
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(tasks, key=lambda t: (t.problem is None, not t.overdue, t.due or far, t.project))
+
+
+FINISHING = ("completed", "chosen")  # the log entries of who finished a task or decision
+
+
+def _nearby(current: ProjectStatus, step: StepStatus) -> NearbyStep:
+    """A step next to a task, with who did it once it is done (an approval's approvers,
+    else the actor of its last completion or choice), else its owners."""
+    people = list(step.owners)
+    if step.state == "done" and step.kind == "approval":
+        people = [review.actor for review in step.approvals if review.approve] or people
+    elif step.state == "done":
+        done = [e for e in current.log if e.step_id == step.id and e.type in FINISHING]
+        people = [done[-1].actor] if done and done[-1].actor else people
+    return NearbyStep(
+        step_id=step.id,
+        name=step.name,
+        state=step.state,
+        people=people,
+        finished_at=step.finished_at,
+    )
 
 
 async def _answer(
