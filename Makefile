@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP ?= $(VENV)/.installed
 # The browser tests drive Debian's Chromium; `make test` installs it when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The accessibility audit (tests/web/audit.py) runs axe-core, from the npm registry.
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint format clean chaos
 
@@ -23,6 +25,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y npm; }
+	@test -f $(AXE) || npm install --prefix $(VENV)/axe --no-save --no-audit --no-fund axe-core@4
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -37,4 +41,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .baton .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .baton .pytest_cache .ruff_cache .hypothesis test-output

@@ -45,6 +45,7 @@ from starters.client import projects
 from starters.web.app import create_app
 from starters.web.deps import Services
 from tests import pg
+from tests.web import audit
 from workers.main import build_worker
 
 CHROMIUM = "/usr/bin/chromium"
@@ -281,3 +282,9 @@ async def browser():
     yield chromium
     await chromium.close()
     await playwright.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the accessibility audit (tests/web/audit.py) saved its screenshots."""
+    for line in audit.summary_lines():
+        terminalreporter.write_line(line)

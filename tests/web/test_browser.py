@@ -25,7 +25,7 @@ async def sign_in(page, site, person: str, then: str = "/") -> None:
     await page.goto(site.url + then)
     assert "/login" in page.url  # sent to sign in first, and back afterwards
     await page.fill("#token", site.tokens[person])
-    await page.click("button[type=submit]")
+    await page.click("form:has(#token) button[type=submit]")
     await page.wait_for_url(site.url + then)
 
 
@@ -37,10 +37,10 @@ async def test_sign_in_board_timeline_and_complete_a_task(site, page):
         if await page.locator(f"text={project.name}").count():
             break
         await page.reload()
-    row = page.locator("tr", has_text=project.name)
+    row = page.locator("li.project-card", has_text=project.name)
     await row.wait_for()
-    assert "blog-post" in await row.inner_text()
-    assert "sam" in await row.inner_text()
+    assert "Blog post" in await row.inner_text()
+    assert "Sam Strategist" in await row.inner_text()
 
     await page.click(f"text={project.name}")
     await page.wait_for_url(f"{site.url}/projects/{wid}")
@@ -68,7 +68,9 @@ async def test_sign_in_board_timeline_and_complete_a_task(site, page):
     keywords = await page.locator("#step-keywords").inner_text()
     assert "active" in keywords and "sam" in keywords
     log = await page.locator("ul.log").inner_text()
-    assert log.index("completed 'idea' by sam") < log.index("assigned 'idea' -> sam")
+    assert log.index("Sam Strategist completed 'Generate idea'") < log.index(
+        "'Generate idea' assigned to Sam Strategist"
+    )
 
 
 async def test_approve_from_the_link_in_the_message(site, page):

@@ -291,6 +291,6 @@ async def test_my_tasks_say_who_sent_a_rework_back_and_why(site):
     await act(site.services.client, project.workflow_id, rejection)
     async with site.http("alice") as alice:
         tasks = await eventually(
-            lambda: alice.get("/tasks"), lambda r: "Sent back by sam" in r.text
+            lambda: alice.get("/tasks"), lambda r: "Sent back by Sam Strategist" in r.text
         )
-    assert "Sent back by sam: “needs a &lt;hook&gt;”" in tasks.text
+    assert "Sent back by Sam Strategist: “needs a &lt;hook&gt;”" in tasks.text

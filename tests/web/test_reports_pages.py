@@ -184,7 +184,7 @@ async def test_history_pages_fit_a_desktop_and_a_phone(site, browser, retro, wid
     try:
         await tab.goto(site.url + "/login")
         await tab.fill("#token", site.tokens["alice"])
-        await tab.click("button[type=submit]")
+        await tab.click("form:has(#token) button[type=submit]")
         await tab.wait_for_url(site.url + "/")
         pages = {
             "reports": f"/reports?playbook={retro}",

@@ -13,6 +13,7 @@ the API.
 - `auth`      signing in (token, or a link by email), signing out (POST only)
 - `links`     one-click action links from messages, with confirmation
 - `calendar`  a person's calendar feed (.ics) under its own revocable key
+- `live`      the stamp pages poll to stay alive (static/live.js swaps their <main>)
 - `csrf`      the forms' CSRF tokens and the Origin check
 - `render`    templates, error pages, flash messages, checked forms, the buttons' commands
 """
@@ -24,6 +25,7 @@ from starters.web.dashboard import (
     board,
     calendar,
     links,
+    live,
     pages,
     people,
     playbooks,
@@ -33,5 +35,5 @@ from starters.web.dashboard import (
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (board, project, pages, playbooks, people, reports, start, auth, links, calendar):
+for part in (board, project, pages, playbooks, people, reports, start, auth, links, calendar, live):
     router.include_router(part.router)

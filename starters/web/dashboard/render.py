@@ -13,6 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from baton.contract import ChooseOption, Command, CompleteStep, ReviewStep
 from baton.errors import Invalid, validated
@@ -71,6 +73,7 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
     me = getattr(request.state, "person", None)
     context.setdefault("tz", me.timezone if me else "UTC")  # a page may show another's
     context.setdefault("csrf", session_form_token(request))
+    context.setdefault("live", request.method == "GET")  # live.js fetches the page again
     html = templates().get_template(name).render(me=me, flash=flash, **context)
     response = HTMLResponse(html, status_code=status_code)
     if flash:
@@ -139,6 +142,11 @@ async def checked_form(request: Request, bound_to: str | None) -> dict[str, str]
     fields = await form_fields(request)
     if csrf.valid(get_services(request).settings.secret(), bound_to, fields.get(csrf.FIELD)):
         return fields
+    return form_refused(request)
+
+
+def form_refused(request: Request) -> HTMLResponse:
+    """The 403 page of a form whose CSRF token is not the one made for it."""
     return error_page(
         request,
         403,
@@ -152,6 +160,22 @@ async def checked_form(request: Request, bound_to: str | None) -> dict[str, str]
 async def session_form(request: Request) -> dict[str, str] | HTMLResponse:
     """A signed-in person's form, checked (`checked_form`) against their session."""
     return await checked_form(request, session_binding(request))
+
+
+async def session_upload(request: Request, max_files: int = 1) -> FormData | HTMLResponse:
+    """A signed-in person's multipart form (a file upload), its CSRF token checked like
+    `session_form`'s; a body that is no readable form is a 400 page. The caller limits
+    the size (Content-Length, then each file's) and closes the form."""
+    try:
+        form = await request.form(max_files=max_files, max_fields=20)
+    except HTTPException as error:  # Starlette's answer to a malformed multipart body
+        return error_page(request, 400, "This upload cannot be read", str(error.detail))
+    given = form.get(csrf.FIELD)
+    secret = get_services(request).settings.secret()
+    if isinstance(given, str) and csrf.valid(secret, session_binding(request), given):
+        return form
+    await form.close()
+    return form_refused(request)
 
 
 def local_path(value: str | None, default: str = "/") -> str:
