@@ -174,6 +174,11 @@ async def _audit_width(page, name, url, size, source, errors) -> Width:
     return Width(width, problems, screenshot)
 
 
+async def sideways_scroll(page) -> list[str]:
+    """What makes the page as shown scroll sideways (nothing: it fits its window)."""
+    return await _overflow(page)
+
+
 async def _overflow(page) -> list[str]:
     scroll, inner = await page.evaluate(
         "() => [document.documentElement.scrollWidth, window.innerWidth]"

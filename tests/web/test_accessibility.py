@@ -78,10 +78,10 @@ PAGES = [
     Audited("act-confirm-signed-out", confirmation_of_a_link, person=None),
     Audited("logout", "/logout"),
     Audited("error", "/projects/no-such-project"),
-    Audited("calendar", "/calendar", optional=True),
-    Audited("playbooks", "/playbooks", optional=True),
-    Audited("playbook", "/playbooks/blog-post", optional=True),
-    Audited("people", "/people", optional=True),
+    Audited("calendar", "/calendar"),
+    Audited("playbooks", "/playbooks"),
+    Audited("playbook", "/playbooks/blog-post"),
+    Audited("people", "/people"),
 ]
 
 
