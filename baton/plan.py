@@ -48,30 +48,51 @@ def plan_playbook(
     """Every step with its owner roles, what it waits for and its due instant, shown in
     the project's time zone; marked `past` when due by `now` (when given) and `weekend`
     when due on a Saturday or Sunday."""
-    tz = zone(timezone)
     dues = offset_dues(playbook, launch_date, timezone)
-    steps = []
-    for step in playbook.steps:
-        due = dues.get(step.id)
-        local = due.astimezone(tz) if due else None
-        steps.append(
-            PlannedStep(
-                id=step.id,
-                name=step.name,
-                kind=step.kind,
-                owners=step.roles,
-                after=step.depends_on,
-                due=local,
-                past=bool(due and now and due <= now),
-                weekend=bool(local and not DEFAULT_WEEK.is_working_day(local.date())),
-            )
+    steps = [
+        planned_step(
+            step.id,
+            step.name,
+            step.kind,
+            step.roles,
+            step.depends_on,
+            dues.get(step.id),
+            timezone,
+            now,
         )
+        for step in playbook.steps
+    ]
     return Plan(
         playbook=playbook.id,
         name=playbook.name,
         launch_date=launch_date,
         timezone=timezone,
         steps=steps,
+    )
+
+
+def planned_step(
+    step_id: str,
+    name: str,
+    kind: str,
+    owners: list[str],
+    after: list[str],
+    due: datetime | None,
+    timezone: str,
+    now: datetime | None = None,
+) -> PlannedStep:
+    """One step as a plan shows it: its due in `timezone`, marked past (by `now`, when
+    given) and on a weekend."""
+    local = due.astimezone(zone(timezone)) if due else None
+    return PlannedStep(
+        id=step_id,
+        name=name,
+        kind=kind,
+        owners=owners,
+        after=after,
+        due=local,
+        past=bool(due and now and due <= now),
+        weekend=bool(local and not DEFAULT_WEEK.is_working_day(local.date())),
     )
 
 

@@ -41,10 +41,11 @@ from baton.store.database import open_pool
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.tokens import new_token
-from starters.client import projects
+from starters.client import insight, projects
 from starters.web.app import create_app
 from starters.web.deps import Services
 from tests import pg
+from tests.api.test_reports import retro_playbook_and_history
 from tests.web import audit
 from workers.main import build_worker
 
@@ -266,6 +267,24 @@ async def end_started_projects(site):
         handle = site.started.pop()
         with contextlib.suppress(Exception):
             await handle.terminate(reason="test finished")
+
+
+@pytest.fixture
+async def retro(site):
+    """A playbook of its own with three past projects imported (something to report on
+    and recalibrate)."""
+    playbook_id, yaml, history = retro_playbook_and_history()
+    await PlaybookRepo(site.services.pool).publish(yaml)
+    assert await insight.import_history(site.services.pool, history) == (9, 9)
+    return playbook_id
+
+
+@pytest.fixture
+async def pat_is_admin(site):
+    people = PeopleRepo(site.services.pool)
+    await people.set_admin("pat", True)
+    yield
+    await people.set_admin("pat", False)
 
 
 @pytest.fixture(scope="session")

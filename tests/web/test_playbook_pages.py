@@ -14,11 +14,8 @@ from pathlib import Path
 import pytest
 
 from baton.plan import plan_playbook
-from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.wording import when
-from starters.client import insight
-from tests.api.test_reports import retro_playbook_and_history
 from tests.web.audit import audit_page
 from tests.web.conftest import csrf_of
 
@@ -67,23 +64,6 @@ async def own(site):
     second = first.replace("owner: lead, due: -10d", "owner: lead, due: -12d")
     assert (await repo.publish(second))[1:] == (2, True)
     return playbook_id
-
-
-@pytest.fixture
-async def retro(site):
-    """A playbook with three past projects imported (something to recalibrate)."""
-    playbook_id, yaml, history = retro_playbook_and_history()
-    await PlaybookRepo(site.services.pool).publish(yaml)
-    assert await insight.import_history(site.services.pool, history) == (9, 9)
-    return playbook_id
-
-
-@pytest.fixture
-async def pat_is_admin(site):
-    people = PeopleRepo(site.services.pool)
-    await people.set_admin("pat", True)
-    yield
-    await people.set_admin("pat", False)
 
 
 def card(html: str, playbook_id: str) -> str:

@@ -10,33 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from baton.store.projects import ProjectRepo
 from baton.store.step_runs import save_forecast
 from baton.wording import when
-from starters.client import insight
-from tests.api.test_reports import retro_playbook_and_history
 from tests.web.conftest import csrf_of, eventually
 
 _IMG = re.compile(r'<img[^>]* src="([^"]+)"')
-
-
-@pytest.fixture
-async def retro(site):
-    """A playbook of its own with three past projects imported."""
-    playbook_id, yaml, history = retro_playbook_and_history()
-    await PlaybookRepo(site.services.pool).publish(yaml)
-    assert await insight.import_history(site.services.pool, history) == (9, 9)
-    return playbook_id
-
-
-@pytest.fixture
-async def pat_is_admin(site):
-    people = PeopleRepo(site.services.pool)
-    await people.set_admin("pat", True)
-    yield
-    await people.set_admin("pat", False)
 
 
 def images(html: str) -> list[str]:

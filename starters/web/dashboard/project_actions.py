@@ -30,7 +30,7 @@ from baton.contract import (
 )
 from baton.errors import BatonError, Invalid, NotFound, Refused, validated
 from baton.people import Person
-from baton.plan import DEFAULT_WEEK, Plan, PlannedStep, late_choices, late_summary
+from baton.plan import Plan, late_choices, late_summary, planned_step
 from baton.playbook import Playbook
 from baton.readable_log import describe_line, group_log
 from baton.schedule import DAY_FORMS, parse_day, zone
@@ -200,25 +200,20 @@ def _late(current: ProjectStatus, after: Project, now: datetime) -> list[tuple[s
 
 def _plan(current: ProjectStatus, after: Project, launch_date: date, now: datetime) -> Plan:
     """The unfinished steps with their dues after the move, as the plan table shows."""
-    tz = zone(current.timezone)
-    steps = []
-    for step in current.steps:
-        if step.finished:
-            continue
-        due = after.step(step.id).due
-        local = due.astimezone(tz) if due else None
-        steps.append(
-            PlannedStep(
-                id=step.id,
-                name=step.name,
-                kind=step.kind,
-                owners=step.owners,
-                after=step.after,
-                due=local,
-                past=bool(due and due <= now),
-                weekend=bool(local and not DEFAULT_WEEK.is_working_day(local.date())),
-            )
+    steps = [
+        planned_step(
+            step.id,
+            step.name,
+            step.kind,
+            step.owners,
+            step.after,
+            after.step(step.id).due,
+            current.timezone,
+            now,
         )
+        for step in current.steps
+        if not step.finished
+    ]
     return Plan(
         playbook=current.playbook,
         name=current.name,
