@@ -3,7 +3,8 @@ recalibration.
 
 - `/playbooks`: a card per published playbook (latest version): steps, lead, roles.
 - `/playbooks/{id}` (`?version=N`, `?launch=DAY`): the flow diagram (`flow_svg`, a
-  wide drawing for desktops and a tall one for phones, and the steps as text), the
+  wide drawing for desktops when it fits the page, else and for phones a tall one, and
+  the steps as text), the
   plan for a launch date typed as on the command line (+6w by default, in the
   viewer's zone), the recalibration proposal from history (admins publish it through
   `POST /reports/recalibration`, which comes back here), the versions and the YAML.
@@ -62,6 +63,7 @@ async def playbook_page(
     typed = launch.strip() or DEFAULT_LAUNCH
     plan, problem = plan_for(playbook, typed, me.timezone)
     proposal = await insight.recalibration_for(pool, playbook.id, QUANTILE)
+    fits = wide(playbook).width <= PAGE_WIDTH
     return page(
         request,
         "playbook.html",
@@ -75,9 +77,9 @@ async def playbook_page(
         lead=lead_of(playbook),
         timing=timing_of(playbook),
         flow={
-            "wide": flow_svg(playbook, "wide"),
+            "wide": flow_svg(playbook, "wide") if fits else None,
             "tall": flow_svg(playbook, "tall"),
-            "scrolls": wide(playbook).width > PAGE_WIDTH,
+            "fits": fits,
         },
         steps=steps_as_text(playbook),
         launch=typed,
