@@ -1,6 +1,7 @@
 """The portfolio's pure parts (`starters.client.portfolio`): the health rule and its
 label, progress over the steps that will run, a card from a real project state, the
-board's order and filters, and the launch calendar's month."""
+board's order and filters; and the launch calendar's month
+(`starters.client.launch_calendar`)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,6 +13,7 @@ from baton.people import Person
 from baton.playbook import find_playbook
 from baton.state import start_project
 from baton.store.projects import ProjectRow as IndexRow
+from starters.client.launch_calendar import month_grid, next_month, parse_month, previous_month
 from starters.client.portfolio import (
     BoardFilters,
     ProjectCard,
@@ -23,10 +25,6 @@ from starters.client.portfolio import (
     health,
     health_label,
     matches,
-    month_grid,
-    next_month,
-    parse_month,
-    previous_month,
     progress,
     relative_day,
     sort_cards,

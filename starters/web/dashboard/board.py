@@ -11,15 +11,12 @@ from baton.schedule import zone
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
 from starters import client
+from starters.client.launch_calendar import month_grid, next_month, parse_month, previous_month
 from starters.client.portfolio import (
     BoardFilters,
     board_filters,
     check_known,
     matches,
-    month_grid,
-    next_month,
-    parse_month,
-    previous_month,
     relative_day,
 )
 from starters.web.dashboard.render import page
