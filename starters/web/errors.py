@@ -8,9 +8,11 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baton.config import Settings
 from baton.errors import (
@@ -121,7 +123,25 @@ async def internal_error(request: Request, error: Exception) -> Response:
     return error_page(request, 500, "Something went wrong on our side", message)
 
 
+async def no_page(request: Request, error: Exception) -> Response:
+    """No route for the address (404) or the method (405): a page in the dashboard, so a
+    mistyped address is never raw JSON there; the API and every other HTTP answer (the
+    sign-in redirect among them) as FastAPI gives them."""
+    assert isinstance(error, StarletteHTTPException)
+    if is_api(request) or error.status_code not in (404, 405):
+        return await http_exception_handler(request, error)
+    if error.status_code == 405:
+        message = f"This address does not take a {request.method}."
+        hint = "Go back and use the page's own buttons."
+        return error_page(request, 405, "Not here", message, hint)
+    return error_page(
+        request, 404, "No such page", "There is no page at this address.",
+        "Check the address, or start again from the projects.",
+    )  # fmt: skip
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, no_page)
     app.add_exception_handler(BatonError, baton_error)
     app.add_exception_handler(RequestValidationError, request_invalid)
     app.add_exception_handler(psycopg.OperationalError, store_lost)

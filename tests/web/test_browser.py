@@ -58,7 +58,7 @@ async def test_sign_in_board_timeline_and_complete_a_task(site, page):
     await task.locator("button", has_text="Complete").click()
     await page.wait_for_url(site.url + "/tasks")
     flash = page.locator(".flash.ok")
-    assert "completed 'idea' by sam" in await flash.inner_text()
+    assert "Sam Strategist completed 'Generate idea'" in await flash.inner_text()
     assert await page.locator(f"[id='task-{wid}-idea']").count() == 0
     assert await page.locator(f"[id='task-{wid}-keywords']").count() == 1  # sam is the seo too
 

@@ -84,6 +84,19 @@ async def test_unknown_project_is_a_404_page(site):
         assert "No such project" in response.text and "<b>" not in response.text
 
 
+async def test_a_mistyped_address_is_a_page_and_the_api_stays_json(site):
+    async with site.http("sam") as sam:
+        page = await sam.get("/nope")
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+        assert "No such page" in page.text and 'href="/">Back to the projects' in page.text
+        method = await sam.delete("/tasks")
+        assert method.status_code == 405 and "Not here" in method.text
+        api = await sam.get("/api/nope")
+        assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    async with site.http() as anonymous:  # signing in is still a redirect, not a page
+        assert (await anonymous.get("/tasks")).status_code == 303
+
+
 async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(site):
     project = await site.start()
     wid = project.workflow_id
@@ -127,7 +140,7 @@ async def test_buttons_act_as_the_signed_in_person_and_refusals_are_messages(sit
         )
         assert response.headers["location"] == back
         page = await sam.get(back)
-        assert "completed &#39;idea&#39; by sam" in page.text  # the flash: what it did
+        assert "Sam Strategist completed &#39;Generate idea&#39;" in page.text  # what it did
         assert "AI &lt;for&gt; teams" in page.text
     assert (await site.status(wid)).step("idea").state == "done"
 

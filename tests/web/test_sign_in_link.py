@@ -18,7 +18,7 @@ from baton.sign_in import sign_link
 from baton.store.outbox import OutboxRepo
 from baton.store.people import PeopleRepo
 from baton.tokens import new_token
-from starters.web.dashboard.auth import sign_in_messages
+from starters.web.dashboard.auth import LINK_LIMIT, sign_in_messages
 from starters.web.deps import SESSION_COOKIE
 from tests.web.conftest import csrf_of, form_token, sign_in
 
@@ -125,6 +125,13 @@ async def test_a_known_email_in_any_case_gets_a_working_link(site):
         assert (await press_sign_in(browser, path)).status_code == 303
         me = await browser.get("/tasks")
         assert me.status_code == 200 and "Alice Writer" in me.text
+
+
+async def test_an_id_typed_with_capitals_gets_a_working_link(site):
+    path = await fresh_link(site, "alice", who="Alice")  # ids are lower case
+    async with site.http() as browser:
+        assert (await press_sign_in(browser, path)).status_code == 303
+        assert "Alice Writer" in (await browser.get("/tasks")).text
 
 
 async def test_an_unknown_name_gets_the_same_answer_and_nothing_is_sent(site):
@@ -237,7 +244,7 @@ async def test_asking_without_the_forms_token_sends_nothing(site):
 
 async def test_requests_are_limited_per_address(site):
     async with site.http() as anonymous:
-        for n in range(5):
+        for n in range(LINK_LIMIT):
             assert (await ask_for_link(anonymous, f"nobody-{n}")).status_code == 200
         limited = await ask_for_link(anonymous, "pat")
     assert limited.status_code == 429

@@ -26,6 +26,7 @@ from starters import client
 from starters.client import TaskRow
 from starters.client.insight import upcoming_for
 from starters.web.dashboard.calendar import feed_url
+from starters.web.dashboard.project_actions import names_of, said
 from starters.web.dashboard.render import (
     command_for,
     local_path,
@@ -141,12 +142,14 @@ async def act_on_task(request: Request, me: Viewer):
     try:
         command = command_for(fields.get("action", ""), step_id, me.id, fields)
     except Invalid as error:
-        return redirect(back, f"Nothing was sent: {error}.", ok=False)
+        return redirect(back, f"Nothing was sent: {error.message}.", ok=False)
+    services = get_services(request)
     try:
-        result = await client.act(get_services(request).client, workflow_id, command)
+        result = await client.act(services.client, workflow_id, command)
     except Refused as refused:
         return redirect(back, f"Baton refused: {refused.reason}", ok=False)
-    return redirect(back, result.message)
+    current = await client.status(services.client, workflow_id)
+    return redirect(back, f"{current.name}: {said(result, await names_of(services), current)}")
 
 
 # ---------------------------------------------------------------------------- the inbox
