@@ -43,7 +43,11 @@ async def test_the_preview_of_a_launch_in_eight_weeks_lists_the_plan_and_forecas
     for name in BLOG_STEPS:
         assert re.search(rf"{re.escape(name)} \w+ .*?{DUE}", text), name
     assert len(re.findall(r'<tr id="plan-', html)) == len(BLOG_STEPS)
-    assert "Marketing stakeholder" in text  # who does it, by role title
+    # who does it: the person picked for the role, else the role's title
+    assert "Stu Stakeholder" in text and "Marketing stakeholder" not in text
+    async with site.http("pat") as pat:
+        unpicked = shown((await preview(pat, "+8w")).text)
+    assert "Marketing stakeholder" in unpicked and "Stu Stakeholder" not in unpicked
     assert "No step would start late: every due is still ahead." in text
     assert "already past" not in text
     assert re.search(r"\d+% chance of making the publish date", text)

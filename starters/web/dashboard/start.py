@@ -209,7 +209,7 @@ async def start_preview(request: Request, me: Viewer):
 async def preview_of(services, me, playbook: Playbook, fields: dict[str, str]) -> Preview:
     """The preview of the start the fields describe, at the wall clock's now."""
     now = datetime.now(UTC)
-    shown = {"roles": dict(playbook.roles), "launch_word": playbook.launch}
+    shown = {"roles": await _who(services, playbook, fields), "launch_word": playbook.launch}
     if not fields.get("launch", "").strip():
         return Preview(problem=f"Type the {playbook.launch} to see the plan.", **shown)
     given = fields | {
@@ -233,6 +233,16 @@ async def preview_of(services, me, playbook: Playbook, fields: dict[str, str]) -
         critical = [step.step for step in found.critical_steps]
         preview.outlook_text = at_risk(first, found.p_on_time, found.p50_finish, critical)
     return preview
+
+
+async def _who(services, playbook: Playbook, fields: dict[str, str]) -> dict[str, str]:
+    """Each role as the plan shows it: the person picked for it, else its title."""
+    names = {person.id: person.display_name for person in await PeopleRepo(services.pool).list()}
+    picked = {role: fields.get(f"role:{role}", "").strip() for role in playbook.roles}
+    return {
+        role: names.get(picked[role], title) if picked[role] else title
+        for role, title in playbook.roles.items()
+    }
 
 
 def _late(preview: Preview, playbook: Playbook, launch: date, timezone: str, now: datetime):
