@@ -21,7 +21,7 @@ on the first chart, not with this module: every `baton` command would pay for it
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -81,9 +81,12 @@ def report_chart(
         return _save(figure, fmt)
 
 
-def forecast_chart(forecast: Forecast, fmt: str = "svg") -> bytes:
+def forecast_chart(
+    forecast: Forecast, fmt: str = "svg", names: Mapping[str, str] | None = None
+) -> bytes:
     """The forecast as a chart: each step still to do from its median start to its median
-    finish, the deadline, and the instant the project finishes by in 80% of the runs."""
+    finish, the deadline, and the instant the project finishes by in 80% of the runs.
+    Steps are labelled by `names` (step id -> name) where given, else by id."""
     _check(fmt, "both")
     steps = forecast.steps
     critical = {c.step for c in forecast.critical_steps}
@@ -104,7 +107,8 @@ def forecast_chart(forecast: Forecast, fmt: str = "svg") -> bytes:
         for y, (step, start, finish) in enumerate(zip(steps, starts, finishes, strict=True)):
             colour = VERMILLION if step.step in critical else BLUE
             ax.barh(y, max(finish - start, 0.05), left=start, height=0.6, color=colour)
-        ax.set_yticks(range(len(steps)), [step.step for step in steps])
+        labels = [(names or {}).get(step.step, step.step) for step in steps]
+        ax.set_yticks(range(len(steps)), labels)
         ax.invert_yaxis()  # first step on top, as in a plan
         marks = [mdates.date2num(instant) for instant, *_ in lines]
         for x, (_, colour, style, _) in zip(marks, lines, strict=True):

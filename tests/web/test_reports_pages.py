@@ -109,6 +109,7 @@ async def test_project_page_shows_the_forecast_panel_and_chart(site):
         assert images(text) == [chart]
         image = await pat.get(chart)
         assert image.status_code == 200 and image.headers["content-type"] == "image/svg+xml"
+        assert "Write final draft" in image.text and ">draft<" not in image.text  # by name
         assert (await pat.get("/projects/project-nope/forecast.svg")).status_code == 404
 
 

@@ -125,7 +125,8 @@ async def forecast_chart_image(request: Request, workflow_id: str, me: Viewer):
     services = get_services(request)
     current = await client.status(services.client, workflow_id)
     found = await insight.forecast_of_status(services.pool, current)
-    return _svg(forecast_chart(found, fmt="svg"))
+    names = {step.id: step.name for step in current.steps}
+    return _svg(forecast_chart(found, fmt="svg", names=names))
 
 
 async def forecast_panel(services: Services, current: ProjectStatus) -> dict | None:
