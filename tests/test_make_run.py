@@ -112,6 +112,13 @@ def test_make_run_brings_up_the_stack_and_resumes(workdir):
         assert {"pat", "sam", "alice"} <= set(tokens)
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=10).status_code == 200
         assert httpx.get(f"{api}/docs", timeout=10).status_code == 200
+        # A manager signs in by link: the demo mailbox shows it (only in the demo).
+        dashboard = f"http://localhost:{ports['api']}"
+        assert f"Demo mailbox:     {dashboard}/demo/mailbox" in text
+        assert f"Demo project:     {dashboard}/projects/project-demo-spring-launch-post" in text
+        assert f"type pat at {dashboard}/login" in text
+        assert httpx.get(f"{api}/demo/mailbox", timeout=10).status_code == 200
+        assert "demo mailbox" in httpx.get(f"{api}/login", timeout=10).text
 
         sam = {"Authorization": f"Bearer {tokens['sam']}"}
         tasks = listed(lambda: httpx.get(f"{api}/api/me/tasks", headers=sam, timeout=30).json())

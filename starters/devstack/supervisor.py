@@ -235,11 +235,18 @@ def _print_guide(
     if settings.demo_mailbox:
         console.print(f"Demo mailbox:     {api}/demo/mailbox", soft_wrap=True)
     if project:
+        console.print(f"Demo project:     {api}/projects/{project.workflow_id}", soft_wrap=True)
         url = settings.workflow_url(project.workflow_id)
-        for part, whole in url_lines(f"Demo project:     {url}", console.width):
+        for part, whole in url_lines(f"  in Temporal:    {url}", console.width):
             console.print(part, soft_wrap=whole, highlight=False)  # a long URL on its own
+    if settings.demo_mailbox:
+        console.print(
+            f"\nSign in to the dashboard as pat (the demo's manager): type pat at {api}/login,"
+            " then open the link in the demo mailbox. The others: sam, alice, dana, sol, stu.",
+            soft_wrap=True,
+        )
     if tokens:
-        console.print("\nDemo people's API tokens (sign in to the dashboard with one):")
+        console.print("\nDemo people's API tokens (for the API, the CLI, or the token sign-in):")
         for person, token in tokens.items():
             console.print(f"  {person:6} {token}")
     commands = demo.next_commands(project, tokens, api) if project else [demo.START_EXAMPLE]

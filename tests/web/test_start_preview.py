@@ -80,6 +80,13 @@ async def test_a_launch_that_is_no_date_shows_the_date_help(site):
     assert "Unknown time zone 'Mars/Olympus'; use an IANA name" in shown(zone.text)
 
 
+async def test_a_launch_in_the_past_offers_no_way_to_start_it(site):
+    async with site.http("pat") as pat:
+        past = shown((await preview(pat, "2020-01-01")).text)
+    assert "The publish date 2020-01-01 is in the past; pick today or a later day." in past
+    assert "would already be late" not in past and "Start anyway" not in past
+
+
 async def test_the_pickers_name_people_and_the_preview_button_starts_nothing(site):
     async with site.http("pat") as pat:
         form = await pat.get("/start?playbook=blog-post")

@@ -222,6 +222,9 @@ async def preview_of(services, me, playbook: Playbook, fields: dict[str, str]) -
     except BatonError as error:  # a date that cannot be read: its message has the forms
         return Preview(problem=_sentence(str(error)), **shown)
     timezone, launch = request.timezone, request.launch_date
+    if launch < now.astimezone(zone(timezone)).date():  # the start refuses it outright
+        problem = f"The {playbook.launch} {launch} is in the past; pick today or a later day."
+        return Preview(problem=problem, **shown)
     preview = Preview(plan=plan_playbook(playbook, launch, timezone, now), **shown)
     _late(preview, playbook, launch, timezone, now)
     try:
