@@ -211,7 +211,8 @@ async def test_choose_from_my_tasks(site):
         assert '<option value="paid">' in tasks.text
         fields = {"workflow_id": wid, "step_id": "approach", "action": "choose", **_form(tasks)}
         await pat.post("/tasks/act", data={**fields, "option": "paid"})
-        assert "chosen &#39;approach&#39;" in (await pat.get("/tasks")).text
+        flash = (await pat.get("/tasks")).text
+        assert "Pat PM chose paid for &#39;Choose paid or organic distribution&#39;" in flash
     assert (await site.status(wid)).step("approach").option == "paid"
 
 
