@@ -1,7 +1,7 @@
 """The sign-in link message ("Email me a sign-in link"): who it is for, the link, that it
 works once and expires soon, and what to do when you did not ask for it. Rendered from
 `templates/sign_in.txt` and `sign_in.html` like every message, but about no project,
-so it has a frame of its own rather than `_layout`."""
+so its HTML extends the frame every message shares (`_frame.html`), not `_layout`."""
 
 from datetime import datetime, timedelta
 

@@ -270,6 +270,16 @@ async def end_started_projects(site):
 
 
 @pytest.fixture
+async def page(browser):
+    """A fresh browser tab (its own cookies) in Chromium."""
+    context = await browser.new_context()
+    tab = await context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    await context.close()
+
+
+@pytest.fixture
 async def retro(site):
     """A playbook of its own with three past projects imported (something to report on
     and recalibrate)."""

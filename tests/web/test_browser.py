@@ -4,21 +4,10 @@ through the real pages served by uvicorn over a real worker."""
 import re
 from datetime import timedelta
 
-import pytest
-
 from baton.contract import CompleteStep
 from baton.store.outbox import OutboxRepo
 from starters.client import act
 from tests.web.conftest import UI, eventually
-
-
-@pytest.fixture
-async def page(browser):
-    context = await browser.new_context()
-    tab = await context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    await context.close()
 
 
 async def sign_in(page, site, person: str, then: str = "/") -> None:

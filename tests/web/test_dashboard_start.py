@@ -12,7 +12,7 @@ import pytest
 
 from baton.schedule import zone
 from tests.web.conftest import BLOG_TEAM, csrf_of
-from tests.web.test_browser import page, sign_in  # noqa: F401 - page is a fixture
+from tests.web.test_browser import sign_in
 
 BERLIN = "Europe/Berlin"
 
@@ -33,7 +33,7 @@ def shown(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
-async def test_a_late_launch_is_refused_with_two_ways_on_and_compress_starts_it(site, page):  # noqa: F811
+async def test_a_late_launch_is_refused_with_two_ways_on_and_compress_starts_it(site, page):
     name = f"Squeezed {uuid.uuid4().hex[:6]}"
     await sign_in(page, site, "pat", "/start")
     await page.select_option("#playbook", "blog-post")

@@ -1,22 +1,11 @@
 """Pages that stay alive: a project page shows a step done elsewhere (here through the
 client, as the CLI would) without being reloaded; `/live` is the stamp it watches."""
 
-import pytest
-
 from baton.contract import CompleteStep
 from starters.client import act
 from tests.web.conftest import eventually
 
 POLL_MS = 500  # data-live-every: a tenth of the 5 s people get
-
-
-@pytest.fixture
-async def page(browser):
-    context = await browser.new_context()
-    tab = await context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    await context.close()
 
 
 async def sign_in(page, site, person: str, then: str) -> None:

@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 from tests.web.conftest import BLOG_TEAM, csrf_of
-from tests.web.test_browser import page, sign_in  # noqa: F401 - page is a fixture
+from tests.web.test_browser import sign_in
 
 BERLIN = "Europe/Berlin"
 BLOG_STEPS = (
@@ -111,7 +111,7 @@ async def test_the_pickers_name_people_and_the_preview_button_starts_nothing(sit
     assert len(re.findall(r'<tr id="plan-', again.text)) == len(BLOG_STEPS)
 
 
-async def test_typing_a_launch_fills_the_preview_without_a_reload(site, page):  # noqa: F811
+async def test_typing_a_launch_fills_the_preview_without_a_reload(site, page):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await sign_in(page, site, "pat", "/start")
