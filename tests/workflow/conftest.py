@@ -1,5 +1,5 @@
-"""Workflow tests run on Temporal's time-skipping test server (one per session), with
-the real workflow and activities."""
+"""Workflow tests run on Temporal's time-skipping test server (one per test module),
+with the real workflow and activities."""
 
 import contextlib
 import uuid
@@ -33,8 +33,11 @@ TEAM_DIRECTORY = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def env():
+    """A time-skipping server per test module: its clock only moves forward, and the
+    modules that simulate whole projects move it months ahead; tests elsewhere name
+    launch dates in 2027 and must find the clock before them."""
     environment = await start_time_skipping()
     await ensure_search_attributes(environment.client, environment.client.namespace)
     yield environment
