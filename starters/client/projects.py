@@ -296,6 +296,8 @@ class NearbyStep(BaseModel):
     state: str
     people: list[str] = []
     finished_at: datetime | None = None
+    note: str | None = None  # the latest note left on it (what the next person needs)
+    link: str | None = None  # and the latest link (the draft, the outline)
 
 
 class TaskRow(BaseModel):
@@ -371,12 +373,16 @@ def _nearby(current: ProjectStatus, step: StepStatus) -> NearbyStep:
     elif step.state == "done":
         done = [e for e in current.log if e.step_id == step.id and e.type in FINISHING]
         people = [done[-1].actor] if done and done[-1].actor else people
+    notes = [n.text for n in step.notes if n.text]
+    links = [n.link for n in step.notes if n.link]
     return NearbyStep(
         step_id=step.id,
         name=step.name,
         state=step.state,
         people=people,
         finished_at=step.finished_at,
+        note=notes[-1] if notes else None,
+        link=links[-1] if links else None,
     )
 
 

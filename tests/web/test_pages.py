@@ -84,6 +84,15 @@ async def test_unknown_project_is_a_404_page(site):
         assert "No such project" in response.text and "<b>" not in response.text
 
 
+async def test_the_nav_marks_the_page_it_is_on(site):
+    async with site.http("sam") as sam:
+        tasks = (await sam.get("/tasks")).text
+        recalibration = (await sam.get("/reports/recalibration?playbook=blog-post")).text
+    assert '<a href="/tasks" aria-current="page">My tasks</a>' in tasks
+    assert '<a href="/">Projects</a>' in tasks and tasks.count('aria-current="page"') == 1
+    assert '<a href="/reports" aria-current="page">Reports</a>' in recalibration
+
+
 async def test_a_mistyped_address_is_a_page_and_the_api_stays_json(site):
     async with site.http("sam") as sam:
         page = await sam.get("/nope")

@@ -97,6 +97,7 @@ async def test_a_task_shows_its_instructions_due_and_who_comes_before_and_after(
                 "workflow_id": wid,
                 "step_id": "idea",
                 "action": "complete",
+                "note": "AI for <small> teams",
                 "csrf": csrf_of(page.text),
             },
         )
@@ -112,6 +113,7 @@ async def test_a_task_shows_its_instructions_due_and_who_comes_before_and_after(
             r"Before Generate idea by Sam Strategist, finished \w{3} \d{4}-\d\d-\d\d \d\d:\d\d",
             text,
         ), text
+        assert "“AI for &lt;small&gt; teams”" in outline  # the note travels, escaped
         assert "After Publish Alice Writer" in text
 
 

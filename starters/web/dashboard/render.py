@@ -72,6 +72,7 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
     flash = read_flash(request)
     me = getattr(request.state, "person", None)
     context.setdefault("tz", me.timezone if me else "UTC")  # a page may show another's
+    context.setdefault("here", request.url.path)  # the nav marks the page it is on
     context.setdefault("csrf", session_form_token(request))
     context.setdefault("live", request.method == "GET")  # live.js fetches the page again
     html = templates().get_template(name).render(me=me, flash=flash, **context)
