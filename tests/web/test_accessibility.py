@@ -4,8 +4,7 @@ violation, no browser error; screenshots in test-output/screenshots/.
 
 A page is one line of PAGES: a name (the screenshots' name), its path or an async
 builder making what it shows (a started project, a task) and answering the path, and who
-looks at it (None: signed out). A page still being built is `optional`: skipped while
-its address answers 404.
+looks at it (None: signed out).
 """
 
 from collections.abc import Awaitable, Callable
@@ -27,7 +26,6 @@ class Audited:
     name: str
     path: str | Builder
     person: str | None = "pat"
-    optional: bool = False  # a page still being built: skipped while it answers 404
 
     async def address(self, site: Site) -> str:
         return self.path if isinstance(self.path, str) else await self.path(site)
@@ -106,16 +104,9 @@ async def context_for(browser, site: Site, person: str | None, states: dict[str,
     return context
 
 
-async def answers_404(site: Site, person: str | None, path: str) -> bool:
-    async with site.http(person) as client:
-        return (await client.get(path)).status_code == 404
-
-
 @pytest.mark.parametrize("audited", PAGES, ids=lambda audited: audited.name)
 async def test_the_page_passes_the_audit(site, browser, signed_in_states, audited):
     path = await audited.address(site)
-    if audited.optional and await answers_404(site, audited.person, path):
-        pytest.skip(f"{path} is not there yet")
     context = await context_for(browser, site, audited.person, signed_in_states)
     try:
         page = await context.new_page()

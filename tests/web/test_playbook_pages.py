@@ -18,47 +18,15 @@ from baton.store.playbooks import PlaybookRepo
 from baton.wording import when
 from tests.web.audit import audit_page
 from tests.web.conftest import csrf_of
-
-OWN = """
-id: {id}
-name: Flow check {id}
-description: A playbook of the tests' own.
-roles: {{lead: Team lead, dev: Developer, qa: QA reviewer}}
-inputs:
-  include_video: {{description: Make a video, default: false}}
-steps:
-  - {{id: brief, name: Write the brief, owner: lead, due: -10d}}
-  - id: route
-    name: Choose the route
-    kind: decision
-    owner: lead
-    options: [fast, careful]
-    after: [brief]
-    due: -8d
-  - {{id: build, name: Build it, owner: dev, after: [brief], due: -6d}}
-  - id: video
-    name: Shoot a video
-    owner: dev
-    after: [build]
-    when: {{input: include_video}}
-    due: -4d
-  - id: review
-    name: Careful review
-    kind: approval
-    approvers: [qa, lead]
-    on_reject: build
-    after: [build, video]
-    when: {{step: route, option: careful}}
-    due: -2d
-  - {{id: ship, name: Ship it, owner: dev, after: [review], due: 0d}}
-"""
+from tests.web.test_flow_svg import OWN
 
 
 @pytest.fixture
 async def own(site):
     """A fresh playbook of our own, published twice: version 2 moves the brief earlier."""
     playbook_id = f"flow-{uuid.uuid4().hex[:6]}"
-    first = OWN.format(id=playbook_id)
+    # The flow tests' own playbook, under an id of this test's.
+    first = OWN.replace("launch-check\nname: Launch check", f"{playbook_id}\nname: Flow check")
     repo = PlaybookRepo(site.services.pool)
     assert (await repo.publish(first))[1:] == (1, True)
     second = first.replace("owner: lead, due: -10d", "owner: lead, due: -12d")
