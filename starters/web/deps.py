@@ -12,12 +12,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
+from activities.postgres import PostgresCatalog
 from baton.config import Settings
+from baton.contract import ActionResult, Command
 from baton.errors import Invalid
 from baton.people import Person
 from baton.store.people import PeopleRepo
 from baton.store.sessions import SessionsRepo
 from baton.tokens import hash_token
+from starters import client as temporal
 
 
 @dataclass
@@ -27,6 +30,12 @@ class Services:
     settings: Settings
     client: Client
     pool: AsyncConnectionPool
+
+    async def act(self, workflow_id: str, command: Command) -> ActionResult:
+        """One action as the API and the dashboard send it: someone unknown it names is
+        refused before anything is sent, then the workflow's validated update."""
+        await temporal.check_action_request(PostgresCatalog(self.pool), command)
+        return await temporal.act(self.client, workflow_id, command)
 
 
 def get_services(request: Request) -> Services:

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.postgres import PostgresCatalog
 from baton.bounds import ID_MAX, STEP_ID, Link, Name, PersonId, PlanDate, Text, is_id
 from baton.contract import (
     ActionResult,
@@ -91,8 +90,7 @@ async def _act(
     if step_id is not None and step_id not in {step.id for step in current.steps}:
         known = ", ".join(step.id for step in current.steps)
         raise NotFound(f"project '{current.slug}' has no step '{step_id}'; steps are: {known}")
-    await client.check_action_request(PostgresCatalog(services.pool), command)
-    result = await client.act(services.client, wid, command)
+    result = await services.act(wid, command)
     after = await client.status(services.client, wid)
     return ActionView(**dict(result), status=project_view(services, after))
 

@@ -2,10 +2,9 @@
 validators decide, as for the CLI and the API): hand an active step over, move the
 launch after a preview of what moves, cancel with a reason.
 
-Each POST is CSRF-checked and goes the API's way: a person nobody knows is refused
-before anything is sent (`client.check_action_request`), then the workflow's validated
-update (`client.act`). It redirects to the project page with what happened, or the
-refusal.
+Each POST is CSRF-checked and goes the API's way (`Services.act`): a person nobody
+knows is refused before anything is sent, then the workflow's validated update. It
+redirects to the project page with what happened, or the refusal.
 
 The reschedule preview runs the state machine's own reschedule on a copy of the
 project (`baton.state.apply`: the same rules and due arithmetic as the workflow), so
@@ -19,11 +18,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from activities.postgres import PostgresCatalog
 from baton.contract import (
     ActionResult,
     CancelProject,
-    Command,
     ProjectStatus,
     ReassignStep,
     Reschedule,
@@ -78,13 +75,6 @@ async def playbook_of(services: Services, current: ProjectStatus) -> Playbook | 
     return playbook
 
 
-async def send(services: Services, workflow_id: str, command: Command) -> ActionResult:
-    """One action the API's way: someone unknown is refused before anything is sent,
-    then the workflow's validated update."""
-    await client.check_action_request(PostgresCatalog(services.pool), command)
-    return await client.act(services.client, workflow_id, command)
-
-
 def said(result: ActionResult, names: dict[str, str], current: ProjectStatus) -> str:
     """What an action did, in words with names: its events and whom they told."""
     steps = {step.id: step.name for step in current.steps}
@@ -120,7 +110,7 @@ async def reassign(request: Request, workflow_id: str, step_id: str, me: Viewer)
     try:
         current = await client.status(services.client, workflow_id)
         command = validated(ReassignStep, {"step_id": step_id, "actor": me.id, "to": to})
-        result = await send(services, workflow_id, command)
+        result = await services.act(workflow_id, command)
     except Invalid as error:
         return redirect(back, f"Nothing was sent: {error.message}", ok=False)
     except BatonError as error:
@@ -283,7 +273,7 @@ async def reschedule(request: Request, workflow_id: str, me: Viewer):
         day = _launch_of(current, fields.get("launch", "")[:40])
         flags = {choice: True} if choice else {}
         command = validated(Reschedule, {"actor": me.id, "launch_date": day, **flags})
-        result = await send(services, workflow_id, command)
+        result = await services.act(workflow_id, command)
     except Invalid as error:
         return redirect(back, f"Nothing was moved: {error.message}", ok=False)
     except BatonError as error:
@@ -340,7 +330,7 @@ async def cancel(request: Request, workflow_id: str, me: Viewer):
             why = "Nothing was cancelled: say why (everyone it waits on is told the reason)."
             return await _cancel_page(request, services, current, why)
         command = validated(CancelProject, {"actor": me.id, "reason": reason})
-        result = await send(services, workflow_id, command)
+        result = await services.act(workflow_id, command)
     except Invalid as error:
         return redirect(back, f"Nothing was cancelled: {error.message}", ok=False)
     except BatonError as error:
