@@ -7,6 +7,7 @@ cannot be made (a playbook gone, a bug) is logged and skipped: the early warning
 effort, the effects are not."""
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -95,6 +96,21 @@ def _outlook(found: Forecast) -> Outlook:
         projected_finish=found.p50_finish,
         critical_steps=[step.step for step in found.critical_steps],
     )
+
+
+def cached_history(history: History, ttl: float = 5.0) -> History:
+    """`history`, each playbook's runs read at most once per `ttl` seconds: a forecast
+    follows every transition, and the runs change by a few a day (the store read was
+    most of an effects call's time)."""
+    kept: dict[str, tuple[float, Sequence[StepRun]]] = {}
+
+    async def of(playbook_id: str) -> Sequence[StepRun]:
+        now = time.monotonic()
+        if playbook_id not in kept or now - kept[playbook_id][0] > ttl:
+            kept[playbook_id] = (now, await history(playbook_id))
+        return kept[playbook_id][1]
+
+    return of
 
 
 def memory_history(runs: Sequence[StepRun]) -> History:

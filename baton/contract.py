@@ -348,6 +348,16 @@ class ProjectStatus(BaseModel):
     def overdue(self) -> bool:
         return any(s.overdue and s.state == "active" for s in self.steps)
 
+    def as_of(self, now: datetime) -> "ProjectStatus":
+        """The status as a reader sees it at `now`: an active step past its due is
+        overdue though the workflow has not woken since (a due instant sends nothing,
+        so nothing wakes for it)."""
+        late = [s.id for s in self.steps if s.state == "active" and s.due and s.due <= now]
+        if all(self.step(step_id).overdue for step_id in late):
+            return self
+        steps = [s.model_copy(update={"overdue": True}) if s.id in late else s for s in self.steps]
+        return self.model_copy(update={"steps": steps})
+
     @property
     def active_owners(self) -> list[str]:
         """Everyone an active step waits on, once each (the `BatonOwners` attribute)."""

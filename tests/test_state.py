@@ -376,9 +376,14 @@ def test_advance_sends_only_what_is_due_and_wakes_for_the_next_one():
     first = advance(project, utc(11, 14))
     assert sent(first.entries) == [(utc(11, 13, 17), "reminder", "sam", "48h before")]
     assert not first.project.step("idea").overdue
-    # The due instant itself is the next thing to wake for (the step turns overdue).
-    assert next_wake(first.project) == utc(11, 15, 17)
-    assert first.project.next_wake_at == utc(11, 15, 17)
+    # The due instant sends nothing, so nothing wakes for it: the next wake-up is the
+    # first follow-up (4h after, shifted into working hours). A reader sees the step
+    # overdue from its due; the next transition records it.
+    assert next_wake(first.project) == utc(11, 16, 9)
+    assert first.project.next_wake_at == utc(11, 16, 9)
+    assert next_wake(first.project, dues=True) == utc(11, 15, 17)  # runs from before
+    assert not first.project.status().as_of(utc(11, 15, 16)).step("idea").overdue
+    assert first.project.status().as_of(utc(11, 15, 17)).step("idea").overdue
     second = advance(first.project, utc(11, 15, 17))
     assert second.entries == []
     assert second.project.step("idea").overdue
@@ -911,7 +916,7 @@ def test_forward_scheduling_counts_from_activation():
     assert project.step("two").due is None  # not active yet: no due
     project = complete(project, "one", "ann", utc(11, 12, 10, 30))
     assert project.step("two").due == utc(11, 12, 14, 30)  # shorter estimates are exact
-    assert next_wake(project) == utc(11, 12, 14, 30)
+    assert next_wake(project, dues=True) == utc(11, 12, 14, 30)
     project = complete(project, "two", "ben", utc(11, 12, 12))
     assert project.step("three").due == utc(11, 13, 17)  # the playbook default (1d)
 

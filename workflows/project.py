@@ -43,6 +43,7 @@ NEXT_DUE = SearchAttributeKey.for_datetime(contract.SEARCH_NEXT_DUE)
 OVERDUE = SearchAttributeKey.for_bool(contract.SEARCH_OVERDUE)
 SEARCH_ATTRIBUTES = (PLAYBOOK, STATE, OWNERS, NEXT_DUE, OVERDUE)
 
+RESULT_LOG = 10  # log entries a finished run's result keeps
 _RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
@@ -62,11 +63,18 @@ class MarketingProject:
         self.outbox: list[EffectsBatch] = []
         self.early_signals: list[tuple[type[Command], Any]] = []
         self.published: tuple | None = None
+        self.timer: asyncio.Task | None = None  # the one timer, for `timer_at`
+        self.timer_at: datetime | None = None
+        # The lean history (effects as local activities, one kept timer, no wake-up for
+        # a due instant alone, one search-attribute upsert per workflow task): decided
+        # once per run, so runs recorded before it replay their own way to the end.
+        self.lean = False
 
     @workflow.run
     async def run(
         self, request: Any, carried: core.Project | None = None, options: Any = None
     ) -> contract.ProjectStatus:
+        self.lean = workflow.patched("lean-history")
         self.request = _start_input(StartProject, request, "the start input")
         self.options = _start_input(RunOptions, options or {}, "the run options")
         if self.project is None:
@@ -80,10 +88,19 @@ class MarketingProject:
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.flush()
+        self.publish()
         # Runs from before this ended a cancelled project as "Completed" in Temporal.
         if self.current.state == "cancelled" and workflow.patched("close-cancelled-as-canceled"):
             await self.close_as_cancelled()
-        return self.current.status()
+        return self.result()
+
+    def result(self) -> contract.ProjectStatus:
+        """The run's result: the final status with the latest log entries only (the
+        whole log is in PostgreSQL; a lean run's history need not carry it again)."""
+        status = self.current.status()
+        if not self.lean:
+            return status
+        return status.model_copy(update={"log": status.log[-RESULT_LOG:]})
 
     async def live(self) -> None:
         """Until the project ends: deliver effects, wait for a message or the clock."""
@@ -124,7 +141,7 @@ class MarketingProject:
 
     async def start(self) -> None:
         try:
-            resolved = await workflow.execute_activity_method(
+            resolved = await self.execute(
                 ProjectActivities.resolve_project,
                 args=[self.request, self.now()],
                 start_to_close_timeout=timedelta(seconds=30),
@@ -154,11 +171,20 @@ class MarketingProject:
         self.early_signals.clear()
 
     async def wait_for_message_or_clock(self) -> None:
-        wake = self.current.next_wake_at
+        wake = self.wake_at()
         if wake is not None and wake <= self.now():
             self.commit(core.advance(self.current, self.now()))
             return
         seen = self.current.transition
+        if self.lean:
+            self.publish()
+            # One timer, kept while the instant it waits for stays the next one: a
+            # message that changes nothing of it costs no cancelled and re-armed timer.
+            timer = self.arm(wake)
+            await workflow.wait_condition(
+                lambda: self.current.transition != seen or (timer is not None and timer.done())
+            )
+            return  # a timer that fired: the loop finds its instant reached and advances
         try:
             await workflow.wait_condition(
                 lambda: self.current.transition != seen,
@@ -167,6 +193,27 @@ class MarketingProject:
             )
         except TimeoutError:
             self.commit(core.advance(self.current, self.now()))
+
+    def wake_at(self) -> datetime | None:
+        """The next instant to wake for: the next alert. Runs from before overdue was
+        derived also woke at each due instant (to flip the step overdue)."""
+        if self.lean:
+            return self.current.next_wake_at
+        return core.next_wake(self.current, dues=True)
+
+    def arm(self, wake: datetime | None) -> asyncio.Task | None:
+        """The timer for `wake`: the running one if it waits for that instant, else a new
+        one (the old one cancelled)."""
+        if self.timer is not None and not self.timer.done():
+            if self.timer_at == wake:
+                return self.timer
+            self.timer.cancel()
+        self.timer, self.timer_at = None, wake
+        if wake is not None:
+            self.timer = asyncio.ensure_future(
+                workflow.sleep(wake - self.now(), summary=wording.wake_reason(self.current))
+            )
+        return self.timer
 
     def should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -199,14 +246,23 @@ class MarketingProject:
                     at=self.now(),
                 )
             )
-        self.publish()
+        if not self.lean:  # else once per workflow task, before the workflow waits
+            self.publish()
+
+    def execute(self, activity, *args, **options):
+        """Run one of the project's activities: a local activity in a lean run (run by
+        this worker at once, recorded as one marker without its input), where an
+        activity costs six events and a round trip through the server."""
+        if self.lean:
+            return workflow.execute_local_activity_method(activity, *args, **options)
+        return workflow.execute_activity_method(activity, *args, **options)
 
     async def flush(self) -> None:
         """Carry out queued effects in order, one activity call per transition; the
         forecast it answers may warn the project manager (a transition of its own)."""
         while self.outbox:
             batch = self.outbox[0]
-            applied = await workflow.execute_activity_method(
+            applied = await self.execute(
                 ProjectActivities.apply_effects,
                 batch,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -276,13 +332,13 @@ class MarketingProject:
         except Refused as refused:  # the project changed while a lookup ran
             raise ApplicationError(refused.reason, type="Refused") from None
         self.commit(transition)
-        status = self.current.status()
+        project = self.current  # read as it is: no status view built for an answer
         return ActionResult(
             # In the actor's own time zone: the answer is theirs to read.
             message=wording.outcome(
-                status, transition.entries, self.current.person(command.actor).timezone
+                project, transition.entries, project.person(command.actor).timezone
             ),
-            state=status.state,
+            state=project.state,
             entries=transition.entries,
         )
 
@@ -377,7 +433,7 @@ class MarketingProject:
             return
         if not workflow.patched("look-up-newcomers"):
             return  # runs started before people were looked up on reassignment
-        found = await workflow.execute_activity_method(
+        found = await self.execute(
             ProjectActivities.resolve_people,
             [person_id],
             start_to_close_timeout=timedelta(seconds=30),

@@ -157,16 +157,18 @@ def note_forecast(project: Project, outlook: Outlook, now: datetime) -> Transiti
     return run.finish()
 
 
-def next_wake(project: Project) -> datetime | None:
-    """The earliest instant the core needs the clock: a planned alert, or a due instant
-    that will turn a step overdue."""
+def next_wake(project: Project, dues: bool = False) -> datetime | None:
+    """The earliest instant the core needs the clock: a planned alert (something to
+    send). A due instant alone sends nothing, so it wakes nobody: readers derive
+    "overdue" from the due (`ProjectStatus.as_of`), and the next transition records it.
+    `dues=True`: also the due instants, as runs from before this woke for them."""
     if project.state != "active":
         return None
     instants = []
     for step in project.steps:
         if step.state == "active":
             instants.extend(alert.at for alert in step.pending_alerts)
-            if step.due and not step.overdue:
+            if dues and step.due and not step.overdue:
                 instants.append(step.due)
     return min(instants, default=None)
 
@@ -327,7 +329,14 @@ class _Run:
 
     def __init__(self, project: Project, now: datetime):
         self.before = project
-        self.project = project.model_copy(deep=True)
+        # Only what a transition changes is copied: the steps and the log. The playbook
+        # and the people are shared, never changed in place (the bulk of the state).
+        self.project = project.model_copy(
+            update={
+                "steps": [step.model_copy(deep=True) for step in project.steps],
+                "log": list(project.log),
+            }
+        )
         self.now = now
         self.entries: list[LogEntry] = []
         self.playbook = project.definition

@@ -1,7 +1,11 @@
 """Representative project histories for the replay tests.
 
-Regenerate them (only when a change to the workflow is meant to break replay, and then
-behind `workflow.patched` for running projects) with:
+Each scenario is kept in two shapes: `NAME.json`, recorded before the lean history
+(activities for effects, a timer re-armed at every message, a wake-up at each due
+instant), which keeps that path of the `lean-history` patch replaying, and
+`NAME--lean.json`, recorded by today's code. Record today's shape again (only when a
+change to the workflow is meant to break replay, and then behind `workflow.patched` for
+running projects) with:
 
     .venv/bin/python -m tests.workflow.histories
 
@@ -18,6 +22,7 @@ from starters.client import ensure_search_attributes
 from starters.simulate import scenario_from_data, simulate, start_time_skipping
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+SHAPE = "lean"  # today's history shape (the `lean-history` patch)
 TEAM = {
     "strategist": "sam",
     "seo": "sam",
@@ -176,7 +181,7 @@ async def record() -> None:
             result = await simulate(scenario_from_data(scenario, name), env=env)
             handle = env.client.get_workflow_handle(result.status.workflow_id)
             history = await handle.fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            (HISTORIES / f"{name}--{SHAPE}.json").write_text(history.to_json())
             print(f"{name}: {len(history.events)} events, project {result.state}")
 
 
