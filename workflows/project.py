@@ -60,6 +60,8 @@ class MarketingProject:
         self.request: StartProject | None = None
         self.options = RunOptions()
         self.project: core.Project | None = carried
+        if carried is not None:  # decoded anew: share the process's copy of its playbook
+            carried.definition = core.shared_definition(carried.definition)
         self.outbox: list[EffectsBatch] = []
         self.early_signals: list[tuple[type[Command], Any]] = []
         self.published: tuple | None = None

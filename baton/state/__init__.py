@@ -21,7 +21,7 @@ from baton.state.machine import (
     refuse_unreadable,
     start_project,
 )
-from baton.state.model import Outlook, Project, Transition
+from baton.state.model import Outlook, Project, Transition, shared_definition
 from baton.state.rules import (
     LateDues,
     check,
@@ -47,5 +47,6 @@ __all__ = [
     "refuse",
     "refuse_unreadable",
     "resolve_launch_date",
+    "shared_definition",
     "start_project",
 ]

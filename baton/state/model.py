@@ -6,6 +6,8 @@ keeps the latest log entries, the latest notes per step, and texts shortened; it
 of the playbook leaves out the texts no decision needs (messages read the instructions
 from the catalog)."""
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -99,13 +101,31 @@ def keep_small(project: Project) -> None:
         step.rework_comment = shortened(step.rework_comment, REWORK_TEXT)
 
 
+SHARED_DEFINITIONS = 64  # playbook versions whose definition projects share, per process
+_definitions: OrderedDict[str, Playbook] = OrderedDict()
+_definitions_lock = threading.Lock()
+
+
 def decisions_only(playbook: Playbook) -> Playbook:
-    """The playbook without the texts no decision needs (description, instructions)."""
+    """The playbook without the texts no decision needs (description, instructions):
+    one object per version in this process, shared by every project that runs it (a
+    worker holds hundreds of projects; nothing changes a definition in place)."""
     data = playbook.model_dump()
     data["description"] = ""
     for step in data["steps"]:
         step["instructions"] = ""
-    return Playbook.model_validate(data)
+    return shared_definition(Playbook.model_validate(data))
+
+
+def shared_definition(definition: Playbook) -> Playbook:
+    """The process's one copy of an equal definition (a carried state's, decoded anew)."""
+    key = definition.model_dump_json()
+    with _definitions_lock:  # workflows run in several threads of one worker
+        found = _definitions.setdefault(key, definition)
+        _definitions.move_to_end(key)
+        if len(_definitions) > SHARED_DEFINITIONS:
+            _definitions.popitem(last=False)
+    return found
 
 
 class Outlook(BaseModel):
