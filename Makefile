@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The accessibility audit (tests/web/audit.py) runs axe-core, from the npm registry.
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint format clean chaos
+.PHONY: run test lint format clean chaos bench
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Baton needs Python 3.11 or newer on PATH"; exit 1; }
@@ -26,6 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium; }
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y npm; }
+	@command -v docker-compose >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends docker-compose; }
 	@test -f $(AXE) || npm install --prefix $(VENV)/axe --no-save --no-audit --no-fund axe-core@4
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,6 +36,12 @@ test: $(STAMP)
 # prints its seed, and BATON_CHAOS_SEED=N replays that plan of faults.
 chaos: $(STAMP)
 	BATON_CHAOS=long $(BIN)/pytest -p no:cacheprovider tests/faults
+
+# Baton next to bare Temporal on one dev server and one PostgreSQL (10-15 minutes on 2
+# cores): prints every figure with its ratio and target, writes bench/results.json.
+# BENCH="--quick" for a short run, "--strict" to fail on a target not met.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH)
 
 format: $(STAMP)
 	$(BIN)/ruff format .

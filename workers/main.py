@@ -54,10 +54,12 @@ async def run_worker(
     connect: Callable[[], Awaitable[Client]],
     stop: asyncio.Event | None = None,
     say: Callable[[str], None] = logging.warning,
+    sender: bool = True,
 ) -> None:
     """The `baton worker` process: until `stop` is set or SIGINT/SIGTERM arrives. Started
     while Temporal or PostgreSQL is down, it waits for them (saying so) instead of
-    exiting: a deployment need not restart it."""
+    exiting: a deployment need not restart it. `sender=False`: without the outbox
+    sender (a cluster runs `baton sender` apart)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -67,7 +69,7 @@ async def run_worker(
     if client is None or pool is None:
         return  # stopped while waiting
     try:
-        await serve(settings, client, pool, stop, say)
+        await serve(settings, client, pool, stop, say, sender)
     finally:
         await pool.close()
 
@@ -107,8 +109,10 @@ async def serve(
     pool: AsyncConnectionPool,
     stop: asyncio.Event,
     say: Callable[[str], None] = logging.warning,
+    sender: bool = True,
 ) -> None:
-    """Run the worker and the outbox sender until `stop` is set; in-flight work finishes.
+    """Run the worker and (unless `sender` is False) the outbox sender until `stop` is
+    set; in-flight work finishes.
     A worker Temporal fails (lost as the worker starts, a fatal poll error) raises
     Unavailable; once `stop` is set, it is said in one line instead: stopping succeeds
     whatever state Temporal is in."""
@@ -118,14 +122,15 @@ async def serve(
         client, settings.task_queue, PostgresCatalog(pool), recorder, postgres_forecaster(pool)
     )
     sent = asyncio.Event()  # not `stop`: that one is the caller's to set
-    sending = asyncio.create_task(build_sender(settings, pool).run(sent))
+    sending = asyncio.create_task(build_sender(settings, pool).run(sent)) if sender else None
     try:
         failure = await run_until(worker, stop)
         if failure is None and stop.is_set():  # stopped well, maybe without Temporal
             failure = await _unreachable(client)
     finally:
         sent.set()
-        await sending
+        if sending is not None:
+            await sending
     if failure is not None:
         lost = f"Temporal at {settings.temporal_address}: {failure}"
         if not stop.is_set():

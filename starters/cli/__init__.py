@@ -20,12 +20,14 @@ from starters.cli import (
     account,
     demo,
     dev,
+    doctor,
     history,
     insight,
     messages,
     people,
     playbooks,
     projects,
+    running,
     schedules,
     steps,
 )
@@ -74,7 +76,9 @@ app.add_typer(projects.app)
 app.add_typer(steps.app)
 app.add_typer(messages.app)
 app.add_typer(account.app)
+app.add_typer(running.app)
 app.add_typer(dev.app)
+app.add_typer(doctor.app)
 app.add_typer(playbooks.app, name="playbook", rich_help_panel="Playbooks")
 app.add_typer(schedules.app, name="schedule", rich_help_panel="Projects")
 app.add_typer(people.app, name="people", rich_help_panel="People")

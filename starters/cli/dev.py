@@ -1,5 +1,6 @@
-"""`baton dev`, `baton worker`, `baton db migrate`, `baton simulate`: running Baton, its
-store, and previewing playbooks on a time-skipping clock."""
+"""`baton dev`, `baton db migrate`, `baton simulate`: the whole stack locally, its store,
+and previewing playbooks on a time-skipping clock (one process per service:
+`starters/cli/running.py`)."""
 
 import asyncio
 from pathlib import Path
@@ -14,40 +15,14 @@ from baton.errors import Unavailable
 from baton.store.database import database_url, open_pool
 from baton.store.migrate import migrate
 from baton.wording import when
-from starters import client
 from starters.cli.output import console, errors, print_json
 from starters.devstack.supervisor import ComponentFailed, run_stack
 from starters.simulate import load_scenario
 from starters.simulate import simulate as run_simulation
-from workers.main import run_worker
 
 app = typer.Typer()
 db_app = typer.Typer(help="The PostgreSQL store.", no_args_is_help=True)
 app.add_typer(db_app, name="db", rich_help_panel="Running Baton")
-
-
-@app.command(rich_help_panel="Running Baton")
-def worker() -> None:
-    """Run a worker: connects to TEMPORAL_ADDRESS and runs projects until Ctrl-C."""
-    settings = Settings()
-    console.print(
-        f"Worker on task queue '{settings.task_queue}' at {settings.temporal_address} "
-        f"(namespace {settings.temporal_namespace}); Ctrl-C stops it."
-    )
-
-    async def connect():
-        temporal = await client.connect(settings)
-        try:
-            await client.ensure_search_attributes(temporal, settings.temporal_namespace)
-        except Unavailable as error:  # a namespace we may not administer: say so, go on
-            errors.print(f"[yellow]warning:[/] {escape(str(error))}", highlight=False)
-        return temporal
-
-    def say(message: str) -> None:
-        errors.print(f"[yellow]…[/] {escape(message)}", highlight=False)
-
-    asyncio.run(run_worker(settings, connect, say=say))
-    console.print("Worker stopped.")
 
 
 @app.command(rich_help_panel="Running Baton")

@@ -71,7 +71,7 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
             raise _cannot_register(error) from None
         known = set()
     missing = {
-        name: _INDEXED_TYPES[kind]
+        name: INDEXED_TYPES[kind]
         for name, kind in contract.SEARCH_ATTRIBUTES.items()
         if name not in known
     }
@@ -89,7 +89,7 @@ def _cannot_register(error: RPCError) -> Unavailable:
     return Unavailable(f"could not check Baton's search attributes: {error.message}")
 
 
-_INDEXED_TYPES = {
+INDEXED_TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,

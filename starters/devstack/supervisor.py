@@ -23,8 +23,8 @@ from baton.wording import url_lines
 from starters import client
 from starters.devstack import demo, temporal_server
 from starters.devstack.history import fill_demo_history
-from starters.web.app import create_app
 from starters.web.deps import Services
+from starters.web.server import api_server
 from workers.main import serve
 
 
@@ -104,15 +104,7 @@ async def run_stack(settings: Settings, console: Console, with_demo: bool) -> No
         console.print(f"[green]✓[/] Temporal dev server on {settings.temporal_address}")
         client = await step(console, "Connecting to Temporal", _connect_when_healthy(settings))
         tasks["worker"] = asyncio.create_task(serve(settings, client, pool, stop))
-        api = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, Services(settings, client, pool)),
-                host="127.0.0.1",
-                port=settings.api_port,
-                log_level="warning",
-            )
-        )
-        api.install_signal_handlers = lambda: None  # this supervisor handles Ctrl-C
+        api = api_server(Services(settings, client, pool), "127.0.0.1", settings.api_port)
         tasks["API"] = asyncio.create_task(api.serve())
         await step(console, "Starting the API and dashboard", _started(api, tasks["API"]))
         console.print(

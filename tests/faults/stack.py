@@ -1,6 +1,7 @@
-"""The parts of a Baton deployment the fault suite breaks and mends: PostgreSQL, Temporal's
-dev server and Baton's worker, each a real process in a process group of its own (a kill
-takes its children too), logging into the suite's temporary directory."""
+"""The parts of a Baton deployment the fault suite breaks and mends (and the cluster test
+runs two of): PostgreSQL, Temporal's dev server and Baton's processes, each a real
+process in a process group of its own (a kill takes its children too), logging into the
+suite's temporary directory."""
 
 import asyncio
 import contextlib
@@ -139,23 +140,30 @@ class Temporal:
         await self.process.stop()
 
 
+def baton_process(name: str, args: list[str], root: Path, env: dict[str, str]) -> Process:
+    """`baton ARGS` configured by `env` alone (none of this machine's Baton, Temporal,
+    provider or database variables), run in `root` (no stray .env), logging to
+    `root/NAME.log`."""
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BATON_", "TEMPORAL_", "SENDGRID_", "SLACK_", "DATABASE_"))
+    }
+    return Process(
+        name,
+        [str(BATON), *args],
+        root / f"{name}.log",
+        env={**keep, "PYTHONUNBUFFERED": "1", **env},
+        cwd=root,
+    )
+
+
 class Worker:
     """`baton worker` with the suite's settings, kept running: a worker that exits
     without being killed is counted (with its exit code) and started again."""
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
-        keep = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("BATON_", "TEMPORAL_", "SENDGRID_", "SLACK_", "DATABASE_"))
-        }
-        self.process = Process(
-            "worker",
-            [str(BATON), "worker"],
-            root / "worker.log",
-            env={**keep, "PYTHONUNBUFFERED": "1", **env},
-            cwd=root,  # no stray .env
-        )
+        self.process = baton_process("worker", ["worker"], root, env)
         self.exits: Counter[str] = Counter()  # exits nobody asked for, by exit code
         self.exit_logs: dict[str, str] = {}  # the last line it logged, at the first of each
         self.starts = 0
