@@ -169,7 +169,7 @@ def forecast(
         return _settled(target, now, deadline, samples, made)
 
     rng = np.random.default_rng(_seed(target))
-    history = _History.of(runs, playbook.id)
+    history = _History.cached(runs, playbook.id)
     row = {step.id: i for i, step in enumerate(pending)}
     # One row of samples per step (contiguous), filled in dependency order.
     start = np.zeros((len(pending), samples))
@@ -361,6 +361,15 @@ class _History:
     rework: dict[str, list[float]]
 
     @classmethod
+    def cached(cls, runs: Sequence[StepRun], playbook_id: str) -> "_History":
+        """`of`, worked out once for the same runs object (a worker's cached history is
+        one list for many forecasts)."""
+        kept = _HISTORIES.get(playbook_id)
+        if kept is None or kept[0] is not runs or kept[1] != len(runs):
+            kept = _HISTORIES[playbook_id] = (runs, len(runs), cls.of(runs, playbook_id))
+        return kept[2]
+
+    @classmethod
     def of(cls, runs: Sequence[StepRun], playbook_id: str) -> "_History":
         by_step: dict[str, list[float]] = defaultdict(list)
         by_owner: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -382,6 +391,11 @@ class _History:
                 continue  # its first round is missing, or it is being reworked right now
             rework[step].append(max(_days(last.finished_at, first.finished_at), 0.0))
         return cls(by_step, by_owner, rework)
+
+
+# The latest history worked out per playbook, with the runs it came from (kept alive, so
+# `is` tells the same list).
+_HISTORIES: dict[str, tuple[Sequence[StepRun], int, "_History"]] = {}
 
 
 @dataclass(frozen=True)
