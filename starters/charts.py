@@ -26,13 +26,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from baton.errors import Invalid
-from baton.insight.forecast import Forecast
-from baton.insight.report import Report
-from baton.insight.runs import StepRun
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what is drawn; numpy and matplotlib come with the first chart
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from baton.insight.forecast import Forecast
+    from baton.insight.report import Report
+    from baton.insight.runs import StepRun
 
 FORMATS = ("svg", "png")
 CHARTS = ("both", "slip", "days")

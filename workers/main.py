@@ -10,25 +10,24 @@ import re
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.catalog import Catalog
 from activities.forecaster import HistoryForecaster
-from activities.messages import LinkSigner
-from activities.postgres import PostgresCatalog, PostgresRecorder, postgres_forecaster
 from activities.project import ProjectActivities
 from activities.recorders import Recorder
 from baton.config import Settings
 from baton.errors import Unavailable
-from baton.store.database import open_store
 from workers.sandbox import workflow_runner
-from workers.sender import build_sender
 from workflows.project import MarketingProject
 from workflows.recurring import RecurringProject
+
+if TYPE_CHECKING:  # the process's own parts come with `run_worker` (a simulation needs none)
+    from psycopg_pool import AsyncConnectionPool
 
 
 def build_worker(
@@ -60,6 +59,8 @@ async def run_worker(
     while Temporal or PostgreSQL is down, it waits for them (saying so) instead of
     exiting: a deployment need not restart it. `sender=False`: without the outbox
     sender (a cluster runs `baton sender` apart)."""
+    from baton.store.database import open_store
+
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,7 +107,7 @@ async def until_ready(open_, stop: asyncio.Event, say, what: str, longest: float
 async def serve(
     settings: Settings,
     client: Client,
-    pool: AsyncConnectionPool,
+    pool: "AsyncConnectionPool",
     stop: asyncio.Event,
     say: Callable[[str], None] = logging.warning,
     sender: bool = True,
@@ -116,6 +117,10 @@ async def serve(
     A worker Temporal fails (lost as the worker starts, a fatal poll error) raises
     Unavailable; once `stop` is set, it is said in one line instead: stopping succeeds
     whatever state Temporal is in."""
+    from activities.messages import LinkSigner
+    from activities.postgres import PostgresCatalog, PostgresRecorder, postgres_forecaster
+    from workers.sender import build_sender
+
     signer = LinkSigner(secret=settings.secret(), public_url=settings.public_url)
     recorder = PostgresRecorder(pool, signer, settings.channels)
     worker = build_worker(

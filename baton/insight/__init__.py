@@ -10,3 +10,5 @@ workflow's effects activity all call the same functions.
 - `forecast`     Monte Carlo over the steps still to do: p_on_time, p50/p80 finish
 - `demo`         generated past projects from known distributions (demo and tests)
 """
+
+MIN_SAMPLES = 5  # the default: fewer of a person's (or a step's) runs don't count alone

@@ -9,6 +9,7 @@ published under that meaning is kept).
 
 import hashlib
 import json
+from functools import lru_cache
 
 import yaml
 from psycopg.rows import dict_row
@@ -74,8 +75,7 @@ class PlaybookRepo:
                 message, field = await self._not_found(conn, playbook_id, version)
                 raise NotFound(message, field=field)
         found_version, body = row
-        source = f"playbook {playbook_id} version {found_version}"
-        return parse_playbook(body, source=source), found_version
+        return _parsed(body, f"playbook {playbook_id} version {found_version}"), found_version
 
     async def source(self, playbook_id: str, version: int | None = None) -> tuple[str, int]:
         """A published version's YAML as written (comments kept) and its number."""
@@ -131,6 +131,16 @@ class PlaybookRepo:
             "publish it with `baton playbook publish FILE`"
         )
         return message, "playbook"
+
+
+@lru_cache(maxsize=256)
+def _parsed(body: str, source: str) -> Playbook:
+    """A stored version parsed once per process: parsing the YAML is a fifth of a
+    project's start, and a published version never changes. Keyed by the body the
+    store holds (and where it came from), so the latest version is still looked up
+    every time and a newly published one is seen at once; Playbook is frozen, so
+    sharing one is safe."""
+    return parse_playbook(body, source=source)
 
 
 async def _versions(conn, playbook_id: str) -> list[int]:

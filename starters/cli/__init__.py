@@ -15,7 +15,6 @@ import typer
 
 from baton.config import Settings
 from baton.errors import BatonError, report_internal
-from baton.store.database import as_unavailable, leave_embedded
 from starters.cli import (
     account,
     demo,
@@ -104,7 +103,9 @@ def main() -> None:
     # abort a finalizing interpreter ("PyGILState_Release"), turning success into a crash.
     sys.stdout.flush()
     sys.stderr.flush()
-    leave_embedded()  # what the skipped exit handlers would do: no longer using PostgreSQL
+    if "baton.store.database" in sys.modules:  # a command that used PostgreSQL
+        # what the skipped exit handlers would do: no longer using it
+        sys.modules["baton.store.database"].leave_embedded()
     os._exit(code)
 
 
@@ -118,13 +119,20 @@ def run(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         return 130
     except (Exception, asyncio.CancelledError) as error:  # CancelledError: a bug too
-        known = error if isinstance(error, BatonError) else as_unavailable(error)
+        known = error if isinstance(error, BatonError) else _lost_store(error)
         if known is not None:
             return _fail(str(known))
         if os.environ.get("BATON_DEBUG"):
             raise
         return _fail(f"internal error (details in {_log_internal(error)})", 2)
     return 0
+
+
+def _lost_store(error: BaseException) -> BatonError | None:
+    """PostgreSQL lost in the middle of a command, as the error a person sees (only a
+    command that used the store can have lost it)."""
+    database = sys.modules.get("baton.store.database")
+    return database.as_unavailable(error) if database else None
 
 
 def _log_internal(error: BaseException) -> str:

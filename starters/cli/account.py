@@ -7,7 +7,6 @@ import typer
 from rich.markup import escape
 
 from baton.config import Settings
-from starters.cli.backends import Login, ViaApi, login_file, save_login
 from starters.cli.output import console
 
 app = typer.Typer()
@@ -25,6 +24,8 @@ def login(
 ) -> None:
     """Act through the HTTP API as yourself: your token decides who acts (--as is then
     refused). An admin makes your token with `baton people token YOU`."""
+    from starters.cli.backends import Login, ViaApi, save_login
+
     settings = Settings()
     address = url or settings.public_url
     token = token or typer.prompt("Your API token", hide_input=True)
@@ -41,6 +42,8 @@ def login(
 @app.command(rich_help_panel="People")
 def logout() -> None:
     """Forget the login: commands act directly again (operators, with --as)."""
+    from starters.cli.backends import login_file
+
     path = login_file(Settings())
     if path.exists():
         path.unlink()

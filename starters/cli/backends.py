@@ -7,15 +7,15 @@
 
 Each command is written once against this interface; `backend()` picks the way."""
 
+from __future__ import annotations
+
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from pydantic import BaseModel
 
-from activities.postgres import PostgresCatalog
 from baton.config import Settings, private_dir, private_file
 from baton.contract import (
     ActionResult,
@@ -37,9 +37,14 @@ from baton.store.outbox import InboxMessage, OutboxRepo, OutboxRow
 from baton.store.people import PeopleRepo
 from baton.store.schedule_actions import ScheduleAction, ScheduleActions
 from starters import client
-from starters.cli.common import with_client, with_store
+from starters.cli.common import with_client, with_client_and_store, with_store
 from starters.client import ProjectRow, ScheduleRow, TaskRow
-from starters.client.insight import UpcomingStep, upcoming_for
+
+if TYPE_CHECKING:  # what only some commands need comes with them
+    import httpx
+
+    from activities.postgres import PostgresCatalog
+    from starters.client.insight import UpcomingStep
 
 T = TypeVar("T")
 OPERATOR = "operator"  # who an unnamed direct change is recorded as
@@ -70,14 +75,14 @@ class Direct:
 
     def start(self, request: StartProject) -> ProjectStatus:
         # Refused before Temporal is contacted, so the reason shows even when it is down.
-        with_store(lambda pool: client.check_start_request(PostgresCatalog(pool), request))
+        with_store(lambda pool: client.check_start_request(_catalog(pool), request))
         queue = self.settings.task_queue
         return with_client(lambda temporal: client.start_and_wait(temporal, request, queue))
 
     def act(self, project: str, command: Command) -> ActionResult:
         wid = workflow_id_of(project)
         if named_by(command):  # someone joins (a reassignment): known, before Temporal
-            with_store(lambda pool: client.check_action_request(PostgresCatalog(pool), command))
+            with_store(lambda pool: client.check_action_request(_catalog(pool), command))
         return with_client(lambda temporal: client.act(temporal, wid, command))
 
     def status(self, project: str) -> ProjectStatus:
@@ -89,9 +94,11 @@ class Direct:
 
     def tasks(self, person: str | None) -> list[TaskRow]:
         who = _whose(person, "tasks")
-        return with_client(lambda temporal: client.tasks_for(temporal, who))
+        return with_client_and_store(lambda temporal, pool: client.tasks_for(temporal, who, pool))
 
     def upcoming(self, person: str | None) -> list[UpcomingStep]:
+        from starters.client.insight import upcoming_for
+
         who = _whose(person, "tasks")
         return with_store(lambda pool: upcoming_for(pool, who))
 
@@ -104,7 +111,7 @@ class Direct:
     def create_schedule(
         self, spec: RecurringSpec, every: str | None, cron: str | None, actor: str | None
     ) -> ScheduleRow:
-        with_store(lambda pool: client.check_schedule_request(PostgresCatalog(pool), spec))
+        with_store(lambda pool: client.check_schedule_request(_catalog(pool), spec))
         queue, who = self.settings.task_queue, actor or OPERATOR
         row = with_client(
             lambda temporal: client.create_schedule(
@@ -146,6 +153,8 @@ class ViaApi:
     """The HTTP API with a person's token (team members)."""
 
     def __init__(self, login: Login):
+        import httpx
+
         self.login = login
         self.http = httpx.Client(
             base_url=login.url.rstrip("/") + "/api",
@@ -194,6 +203,8 @@ class ViaApi:
         return [TaskRow.model_validate(row) for row in self.call("GET", path)]
 
     def upcoming(self, person: str | None) -> list[UpcomingStep]:
+        from starters.client.insight import UpcomingStep
+
         path = f"/people/{person or self.login.person}/upcoming"
         return [UpcomingStep.model_validate(row) for row in self.call("GET", path)]
 
@@ -227,6 +238,8 @@ class ViaApi:
         return ScheduleRow.model_validate(self.call("POST", f"{path}/{action}", json=body))
 
     def call(self, method: str, path: str, **options: Any) -> Any:
+        import httpx
+
         try:
             response = self.http.request(method, path, **options)
         except httpx.HTTPError as error:
@@ -237,6 +250,13 @@ class ViaApi:
         if response.is_success:
             return response.json() if response.content else None
         raise _error(response)
+
+
+def _catalog(pool) -> PostgresCatalog:
+    """The store's playbooks and people, for the checks before an action is sent."""
+    from activities.postgres import PostgresCatalog
+
+    return PostgresCatalog(pool)
 
 
 def _whose(person: str | None, command: str) -> str:

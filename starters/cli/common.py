@@ -1,22 +1,25 @@
 """What the CLI's commands share: running work with Temporal and/or the store opened
 (and closed) once, the options several commands take, and reading typed values."""
 
+from __future__ import annotations
+
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import yaml
-from psycopg_pool import AsyncConnectionPool
-from temporalio.client import Client
 
 from baton.config import Settings
 from baton.errors import Invalid
 from baton.schedule import parse_day, zone
-from baton.store.database import open_store
-from starters import client as client_layer
+
+if TYPE_CHECKING:  # each command imports what it uses when it runs (`baton --help` waits on none)
+    from psycopg_pool import AsyncConnectionPool
+    from temporalio.client import Client
+
+    from starters.cli.backends import Direct, ViaApi
 
 T = TypeVar("T")
 
@@ -48,11 +51,21 @@ Viewer = Annotated[
 ]
 
 
+def backend() -> Direct | ViaApi:
+    """How the running command reaches Baton (`starters.cli.backends`: the store, the
+    Temporal client and the HTTP client come with it, for the commands that use them)."""
+    from starters.cli import backends
+
+    return backends.backend()
+
+
 def with_client(work: Callable[[Client], Awaitable[T]]) -> T:
     """Run `work(client)` connected to Temporal (TEMPORAL_ADDRESS)."""
 
+    from starters.client.connection import connect
+
     async def run() -> T:
-        return await work(await client_layer.connect(Settings()))
+        return await work(await connect(Settings()))
 
     return asyncio.run(run())
 
@@ -60,6 +73,7 @@ def with_client(work: Callable[[Client], Awaitable[T]]) -> T:
 def with_store(work: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
     """Run `work(pool)` on Baton's PostgreSQL (the embedded one unless DATABASE_URL is
     set), its schema brought up to date, and close it after."""
+    from baton.store.database import open_store
 
     async def run() -> T:
         pool = await open_store(Settings())
@@ -75,9 +89,11 @@ def with_client_and_store(
     work: Callable[[Client, AsyncConnectionPool], Awaitable[T]],
 ) -> T:
     """Run `work(client, pool)` with Temporal and the store both open (as above)."""
+    from baton.store.database import open_store
+    from starters.client.connection import connect
 
     async def run() -> T:
-        temporal = await client_layer.connect(Settings())
+        temporal = await connect(Settings())
         pool = await open_store(Settings())
         try:
             return await work(temporal, pool)
@@ -166,6 +182,8 @@ def parse_pairs(values: list[str], flag: str) -> dict[str, Any]:
 
 def _input_value(raw: str, written: str) -> Any:
     """A playbook input's value as YAML reads it: true, 3, a text."""
+    import yaml
+
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError:

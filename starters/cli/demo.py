@@ -10,8 +10,6 @@ import typer
 from baton.errors import Invalid
 from starters.cli.common import with_store
 from starters.cli.output import console
-from starters.devstack.history import fill_demo_history
-from starters.devstack.supervisor import publish_bundled
 
 app = typer.Typer(help="Demo data to try Baton with.", no_args_is_help=True)
 MAX_PROJECTS = 500  # per playbook: plenty for any chart, quick to generate
@@ -29,6 +27,9 @@ def history(
     Publishes the bundled playbooks first. Safe to repeat: the same seed adds nothing the
     second time. The people are the directory's (`baton people import`), else made-up
     names."""
+    from starters.devstack.history import fill_demo_history
+    from starters.devstack.supervisor import publish_bundled
+
     if not 1 <= projects <= MAX_PROJECTS:
         raise Invalid(
             f"--projects {projects}: give 1 to {MAX_PROJECTS} projects per playbook",

@@ -12,13 +12,8 @@ from rich.table import Table
 
 from baton.config import Settings
 from baton.errors import Unavailable
-from baton.store.database import database_url, open_pool
-from baton.store.migrate import migrate
 from baton.wording import when
 from starters.cli.output import console, errors, print_json
-from starters.devstack.supervisor import ComponentFailed, run_stack
-from starters.simulate import load_scenario
-from starters.simulate import simulate as run_simulation
 
 app = typer.Typer()
 db_app = typer.Typer(help="The PostgreSQL store.", no_args_is_help=True)
@@ -33,6 +28,8 @@ def dev(
 ) -> None:
     """Run the whole stack locally: PostgreSQL, Temporal's dev server with its Web UI,
     the worker, the API and the dashboard (data under .baton/)."""
+    from starters.devstack.supervisor import ComponentFailed, run_stack
+
     settings = Settings()
     try:
         asyncio.run(run_stack(settings, console, with_demo=demo))
@@ -46,6 +43,9 @@ def simulate(
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Preview a project of a playbook on a time-skipping clock: every message and when."""
+    from starters.simulate import load_scenario
+    from starters.simulate import simulate as run_simulation
+
     loaded = load_scenario(scenario)
 
     def progress(message: str) -> None:
@@ -73,6 +73,8 @@ def simulate(
 @db_app.command("migrate")
 def migrate_command() -> None:
     """Apply the schema migrations that have not run yet (safe to repeat)."""
+    from baton.store.database import database_url, open_pool
+    from baton.store.migrate import migrate
 
     async def run() -> list[str]:
         pool = await open_pool(database_url(Settings()))

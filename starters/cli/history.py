@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from baton.insight.history_csv import read_history_file
 from starters.cli.common import with_store, write_file
 from starters.cli.output import console, errors
-from starters.client import insight
 
 app = typer.Typer(
     help="Past projects in and out as CSV: what reports, recalibration and forecasts learn from.",
@@ -28,6 +26,8 @@ def import_history(
     Columns: project, playbook, step, owner, activated_at, due_at, finished_at, and
     optionally revision and outcome; instants with an offset (2026-03-02T17:00:00+01:00).
     Runs already known are left as they are."""
+    from baton.insight.history_csv import read_history_file
+    from starters.client import insight
 
     text = read_history_file(file)
     listed, added = with_store(lambda pool: insight.import_history(pool, text, str(file)))
@@ -47,6 +47,7 @@ def export_history(
     ] = None,
 ) -> None:
     """Write the recorded and imported step runs as CSV (the format import reads)."""
+    from starters.client import insight
 
     async def run(pool) -> str:
         if playbook:

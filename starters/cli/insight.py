@@ -2,20 +2,19 @@
 playbooks and the projects running now (the same service layer as the API and the
 dashboard: `starters.client.insight`)."""
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from baton.errors import Invalid
-from baton.insight.forecast import Forecast
-from baton.insight.recalibrate import Recalibration
-from baton.insight.report import Report
-from baton.store.playbooks import PlaybookRepo
+from baton.insight import MIN_SAMPLES
 from baton.wording import when
-from starters.charts import FORMATS, forecast_chart, report_chart
+from starters.charts import FORMATS
 from starters.cli.common import (
     JsonFlag,
     ProjectArg,
@@ -25,13 +24,11 @@ from starters.cli.common import (
     write_file,
 )
 from starters.cli.output import console, date_column, errors, print_json
-from starters.client.insight import (
-    MIN_SAMPLES,
-    forecast_for,
-    publish_recalibration,
-    recalibration_for,
-    report_with_runs,
-)
+
+if TYPE_CHECKING:  # the service layer (the store, numpy) comes with the command that runs
+    from baton.insight.forecast import Forecast
+    from baton.insight.recalibrate import Recalibration
+    from baton.insight.report import Report
 
 app = typer.Typer()
 PANEL = "Learning from history"
@@ -64,6 +61,10 @@ def report(
     """Where deadlines slipped: steps, people, roles, where the days went.
 
     Also the bottlenecks and the crowded weeks; --plot draws the slips and the days."""
+    from baton.store.playbooks import PlaybookRepo
+    from starters.charts import report_chart
+    from starters.client.insight import report_with_runs
+
     fmt = _chart_format(plot, "--plot")
     start = parse_date(since, "--since") if since else None
 
@@ -102,6 +103,8 @@ def recalibrate(
 
     --publish makes the proposal the playbook's next version; projects already running
     keep theirs."""
+    from starters.client.insight import publish_recalibration, recalibration_for
+
     if not 0 < quantile < 1:
         raise Invalid(
             f"--quantile {quantile:g}: give a share between 0 and 1, like 0.8 (a window that "
@@ -148,6 +151,9 @@ def forecast(
 
     A simulation of the steps still to do, each drawn from its history (the owner's,
     else the step's, else its window)."""
+    from starters.charts import forecast_chart
+    from starters.client.insight import forecast_for
+
     fmt = _chart_format(plot, "--plot")
     _check_min_samples(min_samples)
     outlook = with_client_and_store(

@@ -7,8 +7,7 @@ import typer
 from rich.markup import escape
 
 from baton.wording import when
-from starters.cli.backends import backend
-from starters.cli.common import JsonFlag, Viewer
+from starters.cli.common import JsonFlag, Viewer, backend
 from starters.cli.output import console, print_json, say
 
 app = typer.Typer()

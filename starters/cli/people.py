@@ -1,17 +1,19 @@
 """`baton people import|list|token`: the team, who can be assigned work."""
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from baton.people_import import ImportedPerson, parse_people_file
-from baton.store.people import PeopleRepo
-from baton.tokens import new_token
 from starters.cli.common import JsonFlag, with_store
 from starters.cli.output import console, print_json
+
+if TYPE_CHECKING:
+    from baton.people_import import ImportedPerson
 
 app = typer.Typer(help="The team: who can be assigned work.", no_args_is_help=True)
 
@@ -21,6 +23,8 @@ def import_people(
     file: Annotated[Path, typer.Argument(help="A YAML or CSV file of people.")],
 ) -> None:
     """Add or update people from a file; a file with any problem changes nothing."""
+    from baton.people_import import parse_people_file
+    from baton.store.people import PeopleRepo
 
     async def run(pool) -> list[ImportedPerson]:
         repo = PeopleRepo(pool)  # a manager or backup may be someone already imported
@@ -36,6 +40,8 @@ def import_people(
 @app.command("list")
 def list_people(json: JsonFlag = False) -> None:
     """Everyone Baton knows, with how and when to reach them."""
+    from baton.store.people import PeopleRepo
+
     people = with_store(lambda pool: PeopleRepo(pool).list())
     if json:
         print_json([person.model_dump(mode="json") for person in people])
@@ -62,6 +68,9 @@ def make_token(
     ] = None,
 ) -> None:
     """Make a person's API token (replacing their old one); it is shown only this once."""
+    from baton.store.people import PeopleRepo
+    from baton.tokens import new_token
+
     token, digest = new_token()
 
     async def run(pool) -> None:

@@ -19,12 +19,18 @@ from baton.playbook import (
     playbook_file,
 )
 from baton.schedule import DAY_FORMS
-from baton.store.playbooks import PlaybookRepo
 from baton.wording import condition, input_value, when
 from starters.cli.common import JsonFlag, parse_date, with_store
 from starters.cli.output import console, errors, fail, print_json
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
+
+
+def _store(pool):
+    """The published playbooks (the store is imported by the commands that use it)."""
+    from baton.store.playbooks import PlaybookRepo
+
+    return PlaybookRepo(pool)
 
 
 @app.command()
@@ -61,7 +67,7 @@ def publish(
         bodies.append((path, path.read_text(encoding="utf-8")))
 
     async def run(pool):
-        repo = PlaybookRepo(pool)
+        repo = _store(pool)
         return [(path, *await repo.publish(body, str(path))) for path, body in bodies]
 
     for path, playbook, version, created in with_store(run):
@@ -73,7 +79,7 @@ def publish(
 def list_(json: JsonFlag = False) -> None:
     """The published playbooks (latest version of each), and the bundled ones not
     published yet (version and published_at null)."""
-    rows = with_store(lambda pool: PlaybookRepo(pool).list_latest())
+    rows = with_store(lambda pool: _store(pool).list_latest())
     published = {row["id"] for row in rows}
     for playbook_id, path in bundled_playbooks().items():
         if playbook_id not in published:
@@ -106,7 +112,7 @@ def show(
     if Path(playbook_id).suffix in (".yaml", ".yml") or Path(playbook_id).exists():
         playbook, found = find_playbook(playbook_id), None
     else:
-        playbook, found = with_store(lambda pool: PlaybookRepo(pool).get(playbook_id, version))
+        playbook, found = with_store(lambda pool: _store(pool).get(playbook_id, version))
     if json:
         print_json({**playbook.model_dump(mode="json"), "version": found})
         return

@@ -21,7 +21,6 @@ from baton.errors import Invalid, validated
 from baton.plan import is_compression
 from baton.schedule import DAY_FORMS
 from baton.wording import describe_entry, sent, start_warning, step_state, waiting_on, when
-from starters.cli.backends import backend
 from starters.cli.common import (
     Actor,
     AllowLate,
@@ -33,6 +32,7 @@ from starters.cli.common import (
     Pm,
     ProjectArg,
     Viewer,
+    backend,
     is_iso_date,
     parse_date,
     template_fields,

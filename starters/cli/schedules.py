@@ -11,8 +11,6 @@ from rich.table import Table
 from baton.errors import Invalid, validated
 from baton.recurring import RecurringSpec, schedule_id_for
 from baton.wording import when
-from starters import client
-from starters.cli.backends import backend
 from starters.cli.common import (
     Actor,
     Assign,
@@ -20,6 +18,7 @@ from starters.cli.common import (
     JsonFlag,
     PlaybookVersion,
     Pm,
+    backend,
     template_fields,
 )
 from starters.cli.output import console, print_json
@@ -76,7 +75,9 @@ def create(
     """Start a project of a playbook at every occurrence (a Temporal Schedule)."""
     fields = template_fields(playbook, name, pm, assign, inputs, playbook_version, timezone, slug)
     spec = validated(RecurringSpec, fields | {"lead_days": parse_lead(lead)})
-    client.cadence_of(every, cron)  # a bad cadence is refused before any connection
+    from starters.client.schedules import cadence_of
+
+    cadence_of(every, cron)  # a bad cadence is refused before any connection
     row = backend().create_schedule(spec, every, cron, actor)
     if json:
         print_json(row)

@@ -2,7 +2,9 @@
 person. Each action is the workflow's validated update, the same the API and the
 dashboard send."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -17,11 +19,12 @@ from baton.contract import (
 )
 from baton.errors import validated
 from baton.wording import when
-from starters.cli.backends import backend
-from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg, Viewer
+from starters.cli.common import Actor, JsonFlag, ProjectArg, StepArg, Viewer, backend
 from starters.cli.output import console, date_column, print_json
-from starters.client import TaskRow
-from starters.client.insight import UpcomingStep
+
+if TYPE_CHECKING:
+    from starters.client import TaskRow
+    from starters.client.insight import UpcomingStep
 
 app = typer.Typer()
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from activities.forecaster import SAMPLES
 from baton.contract import ProjectStatus, StartProject, workflow_id_of
 from baton.errors import NotFound
+from baton.insight import MIN_SAMPLES  # the default, where the CLI reads it without all this
 from baton.insight.forecast import Forecast, ForecastInput, StepOutlook, forecast
 from baton.insight.history_csv import parse_history_csv, write_history_csv
 from baton.insight.recalibrate import Recalibration, recalibrate, recalibrated_yaml
@@ -22,8 +23,6 @@ from baton.store.playbooks import PlaybookRepo
 from baton.store.projects import ProjectRepo
 from baton.store.step_runs import StepRunRepo, latest_forecasts
 from starters.client.projects import status
-
-MIN_SAMPLES = 5  # the default: fewer of a person's (or a step's) runs don't count alone
 
 
 async def known_playbooks(pool: AsyncConnectionPool) -> dict[str, Playbook]:

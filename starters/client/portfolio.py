@@ -2,11 +2,13 @@
 health, the steps it waits on and whose), for the projects board, the launch calendar
 and any page that looks across projects.
 
-Active projects come from their status (one query each, `active_statuses`); closed ones
-from Temporal's visibility combined with the PostgreSQL project index (launch date,
-project manager): a project that has ended is not asked. The rest is pure: the health
-rule, the order and the board's filters, each testable alone; the launch calendar's
-month is `starters.client.launch_calendar`."""
+Open projects come from the PostgreSQL project index (facts, progress, the steps they
+wait on, the latest forecast), checked against Temporal's visibility by a count
+(`index_check`), whatever their number; a project the index does not hold since its
+start (started before it indexed steps) is asked for its status instead. Closed ones
+come from visibility combined with the index: a project that has ended is not asked.
+The rest is pure: the health rule, the order and the board's filters, each testable
+alone; the launch calendar's month is `starters.client.launch_calendar`."""
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -22,10 +24,17 @@ from baton.playbook import Playbook
 from baton.schedule import zone
 from baton.store.people import PeopleRepo
 from baton.store.playbooks import PlaybookRepo
+from baton.store.project_steps import (
+    IndexedProject,
+    open_projects,
+    p_on_time_of,
+    unindexed_open,
+)
 from baton.store.projects import ProjectRepo
 from baton.store.projects import ProjectRow as IndexRow
 from baton.store.step_runs import latest_forecasts
-from starters.client.projects import ProjectRow, active_statuses, list_projects, visibility_query
+from starters.client.index_check import which_open
+from starters.client.projects import ProjectRow, list_projects, statuses_of, visibility_query
 
 STATES = ("active", "any", "completed", "cancelled")  # what the board's state filter takes
 CLOSED = ("completed", "cancelled", "failed", "terminated")
@@ -124,9 +133,9 @@ def progress(steps: Iterable[StepStatus]) -> tuple[int, int]:
 
 
 def is_overdue(step: StepStatus, now: datetime) -> bool:
-    """An active step past its due (the workflow marks it on its timer; the clock may be
-    a moment ahead of that)."""
-    late = step.overdue or (step.due is not None and step.due < now)
+    """An active step past its due (nothing wakes the workflow to mark it: readers
+    derive it)."""
+    late = step.overdue or (step.due is not None and step.due <= now)
     return step.state == "active" and late
 
 
@@ -183,6 +192,55 @@ def card_of_status(
             current.launch_date,
             today,
             p_on_time,
+            risk_alert,
+        ),
+    )
+
+
+def card_of_index(
+    project: IndexedProject,
+    names: Mapping[str, str],
+    playbook: Playbook | None,
+    now: datetime,
+) -> ProjectCard:
+    """An open project's card from the project index (its playbook version for the
+    wording and the risk alert; the defaults when that version is gone)."""
+    waiting = [
+        WaitingStep(
+            step_id=step.step_id,
+            name=step.name,
+            people=step.waiting_on,
+            names=[names.get(person, person) for person in step.waiting_on],
+            due=step.due,
+            overdue=step.overdue(now),
+        )
+        for step in project.active
+        if project.state == "active"
+    ]
+    risk_alert = playbook.risk_alert if playbook else DEFAULT_RISK_ALERT
+    today = now.astimezone(zone(project.timezone)).date()
+    return ProjectCard(
+        workflow_id=project.workflow_id,
+        name=project.name,
+        playbook=project.playbook_id,
+        playbook_name=playbook.name if playbook else project.playbook_id,
+        launch=playbook.launch if playbook else "launch date",
+        launch_date=project.launch_date,
+        timezone=project.timezone,
+        state=project.state,
+        project_manager=project.project_manager,
+        project_manager_name=names.get(project.project_manager, project.project_manager),
+        steps_done=project.steps_done,
+        steps_total=project.steps_total,
+        waiting=waiting,
+        p_on_time=project.p_on_time,
+        risk_alert=risk_alert,
+        health=health(
+            project.state,
+            any(step.overdue for step in waiting),
+            project.launch_date,
+            today,
+            project.p_on_time,
             risk_alert,
         ),
     )
@@ -328,27 +386,27 @@ async def portfolio(
 async def _active_cards(
     client: Client, pool: AsyncConnectionPool, names: Mapping[str, str], now: datetime
 ) -> list[ProjectCard]:
-    statuses = await active_statuses(client)
-    unforecast = [s.workflow_id for s in statuses if s.p_on_time is None]
-    stored = await latest_forecasts(pool, unforecast)
-    alerts = await _risk_alerts(pool, {(s.playbook, s.playbook_version) for s in statuses})
-    return [
-        card_of_status(
-            current,
-            names,
-            alerts[(current.playbook, current.playbook_version)],
-            now,
-            _stored_p_on_time(stored.get(current.workflow_id)),
-        )
-        for current in statuses
+    indexed = await open_projects(pool)
+    held = {project.workflow_id for project in indexed}
+    unindexed = await unindexed_open(pool)
+    found = await which_open(client, pool, visibility_query(state="active"), held, unindexed)
+    indexed = [project for project in indexed if project.workflow_id in found.indexed]
+    statuses = await statuses_of(client, found.asked)
+    versions = {(p.playbook_id, p.playbook_version) for p in indexed}
+    versions |= {(s.playbook, s.playbook_version) for s in statuses}
+    playbooks = await _playbooks(pool, versions)
+    cards = [
+        card_of_index(p, names, playbooks[(p.playbook_id, p.playbook_version)], now)
+        for p in indexed
     ]
-
-
-def _stored_p_on_time(forecast: dict | None) -> float | None:
-    """A stored forecast's chance of finishing on time, when it has a usable one."""
-    value = (forecast or {}).get("p_on_time")
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-    return float(value) if ok else None
+    unforecast = [s.workflow_id for s in statuses if s.p_on_time is None]
+    stored = await latest_forecasts(pool, unforecast) if unforecast else {}
+    for current in statuses:
+        playbook = playbooks[(current.playbook, current.playbook_version)]
+        alert = playbook.risk_alert if playbook else DEFAULT_RISK_ALERT
+        forecast = p_on_time_of(stored.get(current.workflow_id))
+        cards.append(card_of_status(current, names, alert, now, forecast))
+    return cards
 
 
 async def _closed_cards(
@@ -370,16 +428,15 @@ async def _closed_cards(
     return [card_of_row(row, index.get(row.workflow_id), names, playbooks) for row in rows]
 
 
-async def _risk_alerts(
+async def _playbooks(
     pool: AsyncConnectionPool, versions: set[tuple[str, int | None]]
-) -> dict[tuple[str, int | None], float]:
-    """Each playbook version's `risk_alert` (the default for one gone from the store)."""
+) -> dict[tuple[str, int | None], Playbook | None]:
+    """Each playbook version (None for one gone from the store): a few, parsed once."""
     repo = PlaybookRepo(pool)
-    found = {}
+    found: dict[tuple[str, int | None], Playbook | None] = {}
     for playbook_id, version in versions:
         try:
-            playbook, _ = await repo.get(playbook_id, version)
-            found[(playbook_id, version)] = playbook.risk_alert
+            found[(playbook_id, version)], _ = await repo.get(playbook_id, version)
         except NotFound:
-            found[(playbook_id, version)] = DEFAULT_RISK_ALERT
+            found[(playbook_id, version)] = None
     return found

@@ -28,7 +28,7 @@ async def whoami(me: Me, services: ServicesDep) -> Myself:
 @router.get("/me/tasks", summary="My active steps")
 async def my_tasks(me: Me, services: ServicesDep) -> list[TaskRow]:
     """Steps waiting on me across projects: overdue first, then by due."""
-    return await client.tasks_for(services.client, me.id)
+    return await client.tasks_for(services.client, me.id, services.pool)
 
 
 @router.get("/me/inbox", summary="My messages (marks them read)")

@@ -86,4 +86,4 @@ async def person_tasks(person_id: PersonRef, services: ServicesDep) -> list[Task
     """Steps waiting on someone across projects: overdue first, then by due."""
     if await PeopleRepo(services.pool).get(person_id) is None:
         raise NotFound(f"no person '{person_id}'; GET /api/people lists the team")
-    return await client.tasks_for(services.client, person_id)
+    return await client.tasks_for(services.client, person_id, services.pool)

@@ -118,7 +118,7 @@ async def calendar_feed(request: Request, person_id: str, key: str = "", token: 
         )
     if person.id != person_id:
         return PlainTextResponse(f"This session is not {person_id}'s.", status_code=403)
-    tasks = await client.tasks_for(services.client, person.id)
+    tasks = await client.tasks_for(services.client, person.id, services.pool)
     body = build_calendar(person, tasks, services.settings.public_url, datetime.now(UTC))
     return Response(
         body.to_ical(),

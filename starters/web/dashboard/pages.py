@@ -114,7 +114,7 @@ async def _task_cards(services: Services, tasks: list[TaskRow], now: datetime) -
 @router.get("/tasks", response_class=HTMLResponse)
 async def my_tasks(request: Request, me: Viewer):
     services = get_services(request)
-    found = await client.tasks_for(services.client, me.id)
+    found = await client.tasks_for(services.client, me.id, services.pool)
     now = datetime.now(UTC)
     return page(
         request,
