@@ -275,10 +275,12 @@ async def _run(
     while current.state == "active" and current.next_wake_at is not None:
         if loaded.until and current.next_wake_at > loaded.until:
             await sleep_until(loaded.until)
+            current = await _settled_status(env, workflow_id, clock)
             break
         await sleep_until(current.next_wake_at + timedelta(seconds=1))
         current = await _settled_status(env, workflow_id, clock)
-    current = await _settled_status(env, workflow_id, clock)
+    # (An ended project is not asked again: its run is out of the worker's cache, and a
+    # query would replay the whole history.)
     if current.state == "active":  # the simulation is over; the project need not go on
         await handle.terminate(reason="simulation finished")
     timeline = sorted(
@@ -296,7 +298,7 @@ async def _settled_status(env: WorkflowEnvironment, workflow_id: str, clock) -> 
     may still be on its way to the worker)."""
     for _ in range(500):
         try:
-            current = await client.status(env.client, workflow_id)
+            current = await client.status(env.client, workflow_id, await clock())
         except client.StillStarting:
             await asyncio.sleep(0.02)
             continue

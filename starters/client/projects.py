@@ -1,5 +1,5 @@
-"""Projects through Temporal: the start pre-check, start, act, status, lists and a
-person's tasks. Temporal's errors end here as BatonErrors."""
+"""Projects through Temporal: the start pre-check, start, act, status and lists (a
+person's tasks: `starters.client.tasks`). Temporal's errors end here as BatonErrors."""
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +29,6 @@ from baton.contract import (
     ProjectStatus,
     RunOptions,
     StartProject,
-    StepStatus,
 )
 from baton.errors import Invalid, NotFound, Refused, Unavailable
 from baton.people import named_by, named_people
@@ -155,25 +154,34 @@ async def start_project(
         ) from None
 
 
+FIRST_LOOK = 0.005  # seconds: the first transition takes a few tens of milliseconds
+LOOK_AT_MOST = 0.1  # between two looks, however long it takes
+
+
 async def start_and_wait(
-    client: Client, request: StartProject, task_queue: str, attempts: int = 100
+    client: Client, request: StartProject, task_queue: str, timeout: float = 10.0
 ) -> ProjectStatus:
     """Start a project and return its status once its first steps are handed out (the
-    workflow's first activity looks up the playbook and the people)."""
+    workflow's first activity looks up the playbook and the people): looked at after
+    5 ms, then after pauses each half as long again as the last (at most 100 ms), so a
+    quick start answers at once and a slow one is not asked a hundred times."""
     handle = await start_project(client, request, task_queue)
-    for _ in range(attempts):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pause = FIRST_LOOK
+    while True:
         try:
             return await status(client, handle.id)
         except StillStarting:
-            await asyncio.sleep(0.1)
-    try:
-        return await status(client, handle.id)
-    except StillStarting:
-        raise StillStarting(
-            f"project '{handle.id}' was started and is still starting: its first step (looking "
-            "up the playbook and the people) waits for a worker; `baton status "
-            f"{request.project_slug}` shows it in a moment (do not start it again)"
-        ) from None
+            if loop.time() + pause > deadline:
+                break
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, LOOK_AT_MOST)
+    raise StillStarting(
+        f"project '{handle.id}' was started and is still starting: its first step (looking "
+        "up the playbook and the people) waits for a worker; `baton status "
+        f"{request.project_slug}` shows it in a moment (do not start it again)"
+    )
 
 
 async def act(client: Client, workflow_id: str, command: Command) -> ActionResult:
@@ -209,7 +217,10 @@ async def _ended(client: Client, workflow_id: str) -> Refused | None:
     return Refused(reason or f"project '{slug}' has ended ({ended}); nothing more can be done")
 
 
-async def status(client: Client, workflow_id: str) -> ProjectStatus:
+async def status(client: Client, workflow_id: str, now: datetime | None = None) -> ProjectStatus:
+    """The project's status as of `now` (by default this instant; a simulation's, on its
+    own clock): a step past its due reads as overdue though the project has not woken
+    since (nothing wakes it at a due instant)."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         result = await handle.query(MarketingProject.status, rpc_timeout=QUERY_TIMEOUT)
@@ -221,7 +232,7 @@ async def status(client: Client, workflow_id: str) -> ProjectStatus:
         raise NotAnswering(await _stuck(client, workflow_id, error.message)) from None
     if result is None:
         raise StillStarting(f"project '{workflow_id}' is still starting; try again in a moment")
-    return result
+    return result.as_of(now or datetime.now(UTC))
 
 
 async def list_projects(client: Client, query: str | None = "") -> list[ProjectRow]:
@@ -229,15 +240,31 @@ async def list_projects(client: Client, query: str | None = "") -> list[ProjectR
     by a `visibility_query` (none at all for NO_MATCH)."""
     if query is NO_MATCH:
         return []
-    # One row per project: a continued-as-new run lives on in its successor.
-    base = f"WorkflowType = '{contract.WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'"
     try:
-        return [row async for row in _rows(client, f"{base} AND ({query})" if query else base)]
+        return [row async for row in _rows(client, _of_projects(query))]
     except RPCError as error:
         raise Unavailable(f"Temporal could not list projects: {error.message}") from None
 
 
+async def count_projects(client: Client, query: str | None = "") -> int:
+    """How many projects `list_projects` would list (the server counts: nothing is
+    listed)."""
+    if query is NO_MATCH:
+        return 0
+    try:
+        return (await client.count_workflows(_of_projects(query), rpc_timeout=QUERY_TIMEOUT)).count
+    except RPCError as error:
+        raise Unavailable(f"Temporal could not count projects: {error.message}") from None
+
+
+def _of_projects(query: str) -> str:
+    # One row per project: a continued-as-new run lives on in its successor.
+    base = f"WorkflowType = '{contract.WORKFLOW_TYPE}' AND ExecutionStatus != 'ContinuedAsNew'"
+    return f"{base} AND ({query})" if query else base
+
+
 async def _rows(client: Client, query: str):
+    now = datetime.now(UTC)
     async for execution in client.list_workflows(query):
         attributes = execution.typed_search_attributes
         state = attributes.get(STATE)
@@ -246,14 +273,18 @@ async def _rows(client: Client, query: str):
         elif execution.status == WorkflowExecutionStatus.TERMINATED:
             state = "terminated"
         memo = await execution.memo()
+        next_due = attributes.get(NEXT_DUE)
+        overdue = attributes.get(OVERDUE)
+        if state == "active" and next_due is not None and next_due <= now:
+            overdue = True  # nothing wakes a project at a due instant to say so
         yield ProjectRow(
             workflow_id=execution.id,
             name=memo.get("name"),
             playbook=attributes.get(PLAYBOOK),
             state=state,
             owners=list(attributes.get(OWNERS) or []),
-            next_due=attributes.get(NEXT_DUE),
-            overdue=attributes.get(OVERDUE),
+            next_due=next_due,
+            overdue=overdue,
             started_at=execution.start_time,
             timezone=_known_zone(memo.get("timezone")),
         )
@@ -264,8 +295,13 @@ ACTIVE_AT_ONCE = 16  # status queries in flight at once, so a big board holds up
 
 async def active_statuses(client: Client) -> list[ProjectStatus]:
     """The status of every active project (those that cannot answer now are left out),
-    for pages that look across projects: the board, the people page."""
-    rows = await list_projects(client, visibility_query(state="active"))
+    for pages that look across every step of every project (the people page)."""
+    return await statuses_of(client, await list_projects(client, visibility_query(state="active")))
+
+
+async def statuses_of(client: Client, rows: list[ProjectRow]) -> list[ProjectStatus]:
+    """The status of each listed project, a few at a time (those that cannot answer now
+    are left out)."""
     gate = asyncio.Semaphore(ACTIVE_AT_ONCE)
 
     async def one(workflow_id: str) -> ProjectStatus | None:
@@ -285,119 +321,6 @@ def _known_zone(name: Any) -> str | None:
         return zone(name).key if isinstance(name, str) else None
     except Invalid:
         return None
-
-
-class NearbyStep(BaseModel):
-    """A step next to a task: one it waited on (`people`: who did it, once it is done;
-    else its owners) or one waiting on it (`people`: its owners). Ids, not names."""
-
-    step_id: str
-    name: str
-    state: str
-    people: list[str] = []
-    finished_at: datetime | None = None
-    note: str | None = None  # the latest note left on it (what the next person needs)
-    link: str | None = None  # and the latest link (the draft, the outline)
-
-
-class TaskRow(BaseModel):
-    """One active step waiting on a person, across projects; or, with `problem` set, a
-    project of theirs that cannot answer right now (the rest of the list still works)."""
-
-    workflow_id: str
-    project: str
-    step_id: str = ""
-    step: str = ""
-    kind: str = ""
-    due: datetime | None = None
-    overdue: bool = False
-    revision: int = 1
-    options: list[str] = []  # a decision step's options, for its buttons
-    sent_back_by: str | None = None  # a rework: who rejected it, and why
-    sent_back_because: str | None = None
-    problem: str | None = None
-    timezone: str = "UTC"  # the project's, for a view with nobody named
-    playbook: str = ""  # the project's playbook and version (its steps' instructions)
-    playbook_version: int | None = None
-    before: list[NearbyStep] = []  # the steps it waited on
-    after: list[NearbyStep] = []  # the steps waiting on it
-
-
-async def tasks_for(client: Client, person: str) -> list[TaskRow]:
-    """A person's active steps across projects: overdue first, then by due."""
-    rows = await list_projects(client, visibility_query(state="active", owner=person))
-    asking = asyncio.Semaphore(16)  # a few at a time, however many projects
-    found = await asyncio.gather(*(_answer(client, row, asking) for row in rows))
-    tasks = [TaskRow(workflow_id=row.workflow_id, project=row.name or row.workflow_id,
-                     problem=answer) for row, answer in zip(rows, found, strict=True)
-             if isinstance(answer, str)]  # fmt: skip
-    for current in found:
-        if not isinstance(current, ProjectStatus):
-            continue
-        for step in current.steps:
-            if step.state == "active" and person in step.waiting_on:
-                rework = current.sent_back(step)
-                tasks.append(
-                    TaskRow(
-                        workflow_id=current.workflow_id,
-                        project=current.name,
-                        step_id=step.id,
-                        step=step.name,
-                        kind=step.kind,
-                        due=step.due,
-                        overdue=step.overdue,
-                        revision=step.revision,
-                        options=step.options,
-                        sent_back_by=rework.actor if rework else None,
-                        sent_back_because=rework.detail if rework else None,
-                        timezone=current.timezone,
-                        playbook=current.playbook,
-                        playbook_version=current.playbook_version,
-                        before=[_nearby(current, s) for s in current.steps if s.id in step.after],
-                        after=[_nearby(current, s) for s in current.steps if step.id in s.after],
-                    )
-                )
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(tasks, key=lambda t: (t.problem is None, not t.overdue, t.due or far, t.project))
-
-
-FINISHING = ("completed", "chosen")  # the log entries of who finished a task or decision
-
-
-def _nearby(current: ProjectStatus, step: StepStatus) -> NearbyStep:
-    """A step next to a task, with who did it once it is done (an approval's approvers,
-    else the actor of its last completion or choice), else its owners."""
-    people = list(step.owners)
-    if step.state == "done" and step.kind == "approval":
-        people = [review.actor for review in step.approvals if review.approve] or people
-    elif step.state == "done":
-        done = [e for e in current.log if e.step_id == step.id and e.type in FINISHING]
-        people = [done[-1].actor] if done and done[-1].actor else people
-    notes = [n.text for n in step.notes if n.text]
-    links = [n.link for n in step.notes if n.link]
-    return NearbyStep(
-        step_id=step.id,
-        name=step.name,
-        state=step.state,
-        people=people,
-        finished_at=step.finished_at,
-        note=notes[-1] if notes else None,
-        link=links[-1] if links else None,
-    )
-
-
-async def _answer(
-    client: Client, row: ProjectRow, asking: asyncio.Semaphore
-) -> ProjectStatus | str | None:
-    """A listed project's status; None when it ended or is starting since the listing;
-    why, when it cannot answer."""
-    try:
-        async with asking:
-            return await status(client, row.workflow_id)
-    except (ProjectNotFound, StillStarting):
-        return None
-    except Unavailable as error:
-        return error.message
 
 
 NO_MATCH = None  # a query no project can match: listing it finds nothing, asks nothing
@@ -431,8 +354,11 @@ def visibility_query(
     ]
     if state == "active":  # a terminated run keeps the last state it upserted
         clauses.append("ExecutionStatus = 'Running'")
-    if overdue:
-        clauses.append(f"{contract.SEARCH_OVERDUE} = true")
+    if overdue:  # past the next due: nothing wakes a project to say so
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        clauses.append(
+            f"({contract.SEARCH_OVERDUE} = true OR {contract.SEARCH_NEXT_DUE} <= '{now}')"
+        )
     return " AND ".join(clauses)
 
 

@@ -1,7 +1,7 @@
 """The history budget: what a project costs in Temporal events (Temporal Cloud bills by
 action, and every event is stored and replayed). A fixed scenario runs on the
-time-skipping server with the real workflow; its history is cut into episodes (what one
-trigger, a message or a timer, cost) and held to the budget of issue 14:
+time-skipping server with the real workflow; its history is cut by cause (the start, each
+action, each wake-up: `bench/segments.py`) and held to the budget of issue 14:
 
 - a step action costs at most what a bare workflow spends per step (`BARE_PER_STEP`,
   measured by `make bench`: one validated update, one activity and a timer per step);
@@ -11,9 +11,9 @@ trigger, a message or a timer, cost) and held to the budget of issue 14:
 """
 
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.segments import Segment, segments
 from starters.simulate import SimulationResult
 from tests.workflow.conftest import entries
 
@@ -23,62 +23,31 @@ REALISTIC_PER_STEP = 20
 THIRTY_STEPS_TOTAL = 1_000
 
 
-@dataclass
-class Episode:
-    """The events one trigger caused: a timer that fired, or a message (update)."""
-
-    events: list[str] = field(default_factory=list)
-
-    @property
-    def woken(self) -> bool:
-        return self.events[0] == "timer_fired"
-
-    @property
-    def action(self) -> bool:
-        return "workflow_execution_update_accepted" in self.events
-
-    @property
-    def sends(self) -> bool:
-        """Whether it recorded effects (a local activity's marker; patch markers come
-        only at the start)."""
-        return "marker_recorded" in self.events
-
-
-async def history_of(env, result: SimulationResult) -> list[str]:
-    """The run's event types, without the time-skipping server's own retried empty
-    workflow task after the first one (its clock jumps past the deadline of a task that
-    ran local activities). The dev server records none: bench/ counts there."""
+async def history_of(env, result: SimulationResult) -> list[Segment]:
+    """The run's history cut by cause (`bench.segments`, as `make bench` cuts it),
+    without the time-skipping server's own retried empty workflow task: a status query
+    while the first task runs its local activities makes it retry that task (the dev
+    server records none, and bench/, which queries only settled projects, sees none)."""
     history = await env.client.get_workflow_handle(result.status.workflow_id).fetch_history()
-    names: list[str] = []
-    skip = 0
+    kept, skip = [], 0
     for event in history.events:
-        name = event.WhichOneof("attributes").removesuffix("_event_attributes")
-        retried = name == "workflow_task_scheduled" and (
+        if event.HasField("workflow_task_scheduled_event_attributes") and (
             event.workflow_task_scheduled_event_attributes.attempt > 1
-        )
-        if retried:
+        ):
             skip = 3  # scheduled, started, completed: nothing in it
         if skip:
             skip -= 1
             continue
-        names.append(name)
-    return names
+        kept.append(event)
+    return segments(kept)
 
 
-def episodes(events: list[str]) -> list[Episode]:
-    """Cut at each trigger: a timer firing, or a workflow task not caused by one."""
-    cut: list[Episode] = []
-    for index, name in enumerate(events):
-        after_timer = index > 0 and events[index - 1] == "timer_fired"
-        if name == "timer_fired" or (name == "workflow_task_scheduled" and not after_timer):
-            cut.append(Episode())
-        if cut:
-            cut[-1].events.append(name)
-    return cut
+def total(cut: list[Segment]) -> int:
+    return sum(len(segment.events) for segment in cut)
 
 
-def describe(cut: list[Episode]) -> str:
-    return "\n".join(f"{len(e.events):3d} {' '.join(e.events)}" for e in cut)
+def describe(cut: list[Segment]) -> str:
+    return "\n".join(f"{len(s.events):3d} {s.cause}: {' '.join(s.events)}" for s in cut)
 
 
 def blog_post_at_a_human_pace() -> dict:
@@ -135,18 +104,17 @@ async def test_a_realistic_blog_post_stays_within_the_budget(env, run_scenario):
     assert len(entries(result, "reminder", step_id="idea")) == 2
     assert len(entries(result, "follow_up", step_id="draft")) == 1
     assert len(entries(result, "rework")) == 1
-    events = await history_of(env, result)
-    cut = episodes(events)
+    cut = await history_of(env, result)
     shown = describe(cut)
     steps = len(result.status.steps)
-    assert len(events) <= REALISTIC_PER_STEP * steps, f"{len(events)} events:\n{shown}"
-    actions = [e for e in cut if e.action]
+    assert total(cut) <= REALISTIC_PER_STEP * steps, f"{total(cut)} events:\n{shown}"
+    actions = [s for s in cut if s.cause == "action"]
     assert len(actions) == 11
-    assert all(len(e.events) <= BARE_PER_STEP for e in actions), shown
-    wake_ups = [e for e in cut if e.woken]
+    assert all(len(s.events) <= BARE_PER_STEP for s in actions), shown
+    wake_ups = [s for s in cut if s.cause == "wake"]
     assert len(wake_ups) >= 6
-    assert all(len(e.events) <= WAKE_UP_BUDGET for e in wake_ups), shown
-    assert all(e.sends for e in wake_ups), f"a wake-up that sends nothing:\n{shown}"
+    assert all(len(s.events) <= WAKE_UP_BUDGET for s in wake_ups), shown
+    assert all(s.sends for s in wake_ups), f"a wake-up that sends nothing:\n{shown}"
 
 
 def thirty_step_playbook(tmp_path: Path) -> str:
@@ -197,7 +165,6 @@ async def test_a_thirty_step_playbook_stays_under_a_thousand_events(env, run_sce
         actions=actions,
     )
     assert result.state == "completed", result.status.steps
-    events = await history_of(env, result)
-    cut = episodes(events)
-    assert len(events) < THIRTY_STEPS_TOTAL, f"{len(events)} events:\n{describe(cut)}"
-    assert all(e.sends for e in cut if e.woken), describe(cut)
+    cut = await history_of(env, result)
+    assert total(cut) < THIRTY_STEPS_TOTAL, f"{total(cut)} events:\n{describe(cut)}"
+    assert all(s.sends for s in cut if s.cause == "wake"), describe(cut)
