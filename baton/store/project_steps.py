@@ -15,7 +15,7 @@ by whoever reads."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 from baton.contract import LogEntry
+from baton.store.projects import ProjectFacts
 
 FINISHED = ("done", "skipped", "cancelled")
 
@@ -108,17 +109,9 @@ class TaskStep(IndexedStep):
     playbook_version: int | None
 
 
-class IndexedProject(BaseModel):
+class IndexedProject(ProjectFacts):
     """An open project as the board needs it: its facts, progress and active steps."""
 
-    workflow_id: str
-    name: str
-    playbook_id: str
-    playbook_version: int | None
-    project_manager: str
-    timezone: str
-    launch_date: date | None
-    state: str
     steps_done: int
     steps_total: int
     active: list[ActiveStep] = []
@@ -319,15 +312,7 @@ async def open_projects(
     return list(projects.values())
 
 
-class _BoardRow(BaseModel):
-    workflow_id: str
-    name: str
-    playbook_id: str
-    playbook_version: int | None
-    project_manager: str
-    timezone: str
-    launch_date: date | None
-    state: str
+class _BoardRow(ProjectFacts):
     steps_done: int
     steps_total: int
     p_on_time: Any = None  # whatever the stored forecast holds

@@ -10,7 +10,9 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 
-class ProjectRow(BaseModel):
+class ProjectFacts(BaseModel):
+    """What the index knows of a project whatever it is read for."""
+
     workflow_id: str
     name: str
     playbook_id: str
@@ -19,6 +21,9 @@ class ProjectRow(BaseModel):
     timezone: str
     launch_date: date | None
     state: str
+
+
+class ProjectRow(ProjectFacts):
     started_at: datetime
     updated_at: datetime
 
