@@ -37,7 +37,7 @@ test: $(STAMP)
 chaos: $(STAMP)
 	BATON_CHAOS=long $(BIN)/pytest -p no:cacheprovider tests/faults
 
-# Baton next to bare Temporal on one dev server and one PostgreSQL (10-15 minutes on 2
+# Baton next to bare Temporal on one dev server and one PostgreSQL (8-15 minutes on 2
 # cores): prints every figure with its ratio and target, writes bench/results.json.
 # BENCH="--quick" for a short run, "--strict" to fail on a target not met.
 bench: $(STAMP)

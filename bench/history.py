@@ -231,7 +231,7 @@ async def phase(pool: AsyncConnectionPool, runs: int) -> tuple[list[Figure], dic
                each(lambda h: h.bare_reminded.events / per_step),
                "bare, 2 reminders firing per step", Target("value<=", 20),
                how="both reminders fire on each step, one follow-up, one rework; total / 8"),
-        Figure("history.blog_kb", "history size per step, realistic blog post", "KB",
+        Figure("history.blog_kb", "history size per step, blog post, every reminder fires", "KB",
                each(lambda h: h.blog_post.size / per_step / 1024),
                each(lambda h: h.bare_reminded.size / per_step / 1024),
                "bare, 2 reminders firing per step", how="event bytes (protobuf) / 8"),
