@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.segments import Segment, segments
 from starters.simulate import SimulationResult
-from tests.workflow.conftest import entries
+from tests.workflow.conftest import BLOG_TEAM, entries
 
 BARE_PER_STEP = 13  # the bare workflow's events per step (bench/: 13-14 on the dev server)
 WAKE_UP_BUDGET = 7
@@ -64,14 +64,7 @@ def blog_post_at_a_human_pace() -> dict:
         "playbook": "blog-post",
         "name": "Budget blog post",
         "launch_date": "2027-02-01",
-        "assignments": {
-            "strategist": "sam",
-            "seo": "sam",
-            "writer": "alice",
-            "designer": "dana",
-            "social": "sol",
-            "stakeholder": "stu",
-        },
+        "assignments": BLOG_TEAM,
         "project_manager": "pat",
         "start_at": "2026-12-29T09:00:00Z",
         "actions": [
