@@ -83,8 +83,10 @@ async def test_a_project_that_continued_as_new_is_listed_once(baton, temporal):
     await eventually(lambda: _status_or_none(temporal, handle.id), lambda s: s is not None)
     for step in ("idea", "keywords"):  # enough events to continue as new
         await client.act(temporal.client, handle.id, CompleteStep(step_id=step, actor="sam"))
+    # Visibility shows the new run a moment after the old one closed: wait for both.
     runs = await eventually(
-        lambda: _runs(temporal, handle.id), lambda found: "ContinuedAsNew" in found
+        lambda: _runs(temporal, handle.id),
+        lambda found: "ContinuedAsNew" in found and "Running" in found,
     )
     assert runs.count("Running") == 1
     listed = await eventually(
