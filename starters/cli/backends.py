@@ -37,7 +37,7 @@ from baton.store.outbox import InboxMessage, OutboxRepo, OutboxRow
 from baton.store.people import PeopleRepo
 from baton.store.schedule_actions import ScheduleAction, ScheduleActions
 from starters import client
-from starters.cli.common import with_client, with_client_and_store, with_store
+from starters.cli.connections import with_client, with_client_and_store, with_store
 from starters.client import ProjectRow, ScheduleRow, TaskRow
 
 if TYPE_CHECKING:  # what only some commands need comes with them

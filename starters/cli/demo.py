@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from baton.errors import Invalid
-from starters.cli.common import with_store
+from starters.cli.connections import with_store
 from starters.cli.output import console
 
 app = typer.Typer(help="Demo data to try Baton with.", no_args_is_help=True)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from starters.cli.common import with_store, write_file
+from starters.cli.common import write_file
+from starters.cli.connections import with_store
 from starters.cli.output import console, errors
 
 app = typer.Typer(

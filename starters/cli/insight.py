@@ -15,14 +15,8 @@ from baton.errors import Invalid
 from baton.insight import MIN_SAMPLES
 from baton.wording import when
 from starters.charts import FORMATS
-from starters.cli.common import (
-    JsonFlag,
-    ProjectArg,
-    parse_date,
-    with_client_and_store,
-    with_store,
-    write_file,
-)
+from starters.cli.common import JsonFlag, ProjectArg, parse_date, write_file
+from starters.cli.connections import with_client_and_store, with_store
 from starters.cli.output import console, date_column, errors, print_json
 
 if TYPE_CHECKING:  # the service layer (the store, numpy) comes with the command that runs

@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from starters.cli.common import JsonFlag, with_store
+from starters.cli.common import JsonFlag
+from starters.cli.connections import with_store
 from starters.cli.output import console, print_json
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from baton.playbook import (
 )
 from baton.schedule import DAY_FORMS
 from baton.wording import condition, input_value, when
-from starters.cli.common import JsonFlag, parse_date, with_store
+from starters.cli.common import JsonFlag, parse_date
+from starters.cli.connections import with_store
 from starters.cli.output import console, errors, fail, print_json
 
 app = typer.Typer(help="Check, list, show and plan playbooks.", no_args_is_help=True)
