@@ -128,6 +128,7 @@ class MarketingProject:
         command = CancelProject(actor=self.current.project_manager, reason=reason)
         self.commit(core.apply(self.current, command, self.now()))
         await self.flush()
+        self.publish()  # the run ends here: the lists must read it cancelled
 
     async def close_as_cancelled(self) -> None:
         """End as "Canceled" in Temporal's own status (the UI's status column), not as

@@ -14,6 +14,7 @@ from pathlib import Path
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.api.conftest import eventually
+from workflows.project import STATE
 
 BATON = str(Path(sys.executable).parent / "baton")
 
@@ -88,9 +89,11 @@ async def test_a_cancellation_asked_of_temporal_cancels_the_project_as_its_pm_wo
     slug, workflow_id = project["slug"], project["workflow_id"]
     handle = baton.services.client.get_workflow_handle(workflow_id)
     await handle.cancel()
-    await eventually(
+    described = await eventually(
         lambda: handle.describe(), lambda d: d.status == WorkflowExecutionStatus.CANCELED
     )
+    # The lists read the state attribute: it says cancelled too.
+    assert described.typed_search_attributes.get(STATE) == "cancelled"
     shown = (await baton["pat"].get(f"/api/projects/{slug}")).json()
     assert (shown["state"], shown["cancelled_by"]) == ("cancelled", "pat")
     assert shown["cancel_reason"] == "cancelled in Temporal (Request Cancellation)"
